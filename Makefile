@@ -1,0 +1,36 @@
+# Entry points of celery-repro. uv is installed into .tools/ when it is not on PATH.
+NAME ?= conn_max_age
+ARGS ?=
+UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
+SYNCED := .venv/.synced
+
+.PHONY: scenario report list test unit bench clean-cache
+
+scenario: $(SYNCED)  ## run one scenario: make scenario NAME=conn_max_age [ARGS="--celery 5.4.0"]
+	$(UV) run --frozen harness run $(NAME) $(ARGS)
+
+report: $(SYNCED)  ## rebuild table, Markdown and chart of the newest run of NAME
+	$(UV) run --frozen harness report $(NAME)
+
+list: $(SYNCED)
+	$(UV) run --frozen harness list
+
+test: $(SYNCED)  ## unit + integration tests (real local stack)
+	$(UV) run --frozen pytest
+
+unit: $(SYNCED)
+	$(UV) run --frozen pytest tests/unit
+
+bench: $(SYNCED)  ## record stack start, dispatch, probe and warm-scenario figures
+	$(UV) run --frozen python -m benchmarks.bench
+
+$(SYNCED): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
+	touch $@
+
+$(CURDIR)/.tools/bin/uv:
+	python3 -m venv $(CURDIR)/.tools
+	$(CURDIR)/.tools/bin/pip install --quiet uv
+
+clean-cache:  ## forget cached cell virtualenvs and resolved pins
+	rm -rf $${REPRO_CACHE_DIR:-$${XDG_CACHE_HOME:-$$HOME/.cache}/celery-repro}

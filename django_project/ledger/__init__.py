@@ -1,0 +1,1 @@
+"""The task ledger: one row per task execution, keyed by the dispatch id."""

@@ -1,0 +1,44 @@
+"""Django settings, every knob read from REPRO_* environment variables set by the harness."""
+import os
+from urllib.parse import urlsplit
+
+SECRET_KEY = "celery-repro-local-only"
+DEBUG = False
+ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+INSTALLED_APPS = ["ledger"]
+ROOT_URLCONF = "repro.urls"
+WSGI_APPLICATION = "repro.wsgi.application"
+USE_TZ = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+
+def _conn_max_age(raw):
+    """'None' means unlimited persistent connections, as in Django's own setting."""
+    return None if raw in ("None", "none", "") else int(raw)
+
+
+def _database(url):
+    parts = urlsplit(url)
+    database = {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": parts.path.lstrip("/"),
+        "USER": parts.username or "postgres",
+        "PASSWORD": parts.password or "",
+        "HOST": parts.hostname,
+        "PORT": str(parts.port),
+        "CONN_MAX_AGE": _conn_max_age(os.environ.get("REPRO_CONN_MAX_AGE", "0")),
+        "OPTIONS": {},
+    }
+    if os.environ.get("REPRO_DB_POOL") == "1":
+        database["OPTIONS"]["pool"] = True
+    return database
+
+
+DATABASES = {"default": _database(os.environ["REPRO_DATABASE_URL"])}
+
+CELERY_BROKER_URL = os.environ.get("REPRO_BROKER_URL", "redis://127.0.0.1:6379/0")
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_WORKER_POOL = os.environ.get("REPRO_POOL", "prefork")
+CELERY_WORKER_CONCURRENCY = int(os.environ.get("REPRO_CONCURRENCY", "2"))
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

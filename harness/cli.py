@@ -1,0 +1,105 @@
+"""The `harness` command line: list, run and report scenarios."""
+from __future__ import annotations
+
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import List, Optional
+
+import functools
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from harness.errors import HarnessError
+from harness.report import build_report
+from harness.results import latest_run
+from harness.runner import plan, run_scenario
+from harness.scenario import all_scenarios, get_scenario
+from harness.stacks import open_stack
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Reproduce Celery + Django production bugs on real services, release against release.")
+console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+
+
+def friendly(command):
+    """One-line errors with exit code 2; Ctrl-C stops everything and exits 130."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except HarnessError as error:
+            console.print(f"[red]error:[/red] {escape(str(error))}")
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            console.print("[yellow]interrupted:[/yellow] servers and workers stopped, no partial result written")
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+@app.command("list")
+@friendly
+def list_scenarios() -> None:
+    """Show every scenario: claim, settings, workload, cells and verdict rule (starts nothing)."""
+    for scenario in all_scenarios().values():
+        console.print(f"[bold]{scenario.name}[/bold]: {scenario.title}")
+        console.print(escape(f"  claim: {scenario.claim}"))
+        console.print(escape(f"  services: {', '.join(scenario.services)}; settings: {scenario.settings}"))
+        console.print(f"  workload: {scenario.workload.count} x {scenario.workload.task}")
+        console.print(f"  verdict: {scenario.verdict_rule}; metrics: {', '.join(scenario.metrics)}")
+        for cell in scenario.cells:
+            claim = f"{cell.claim.expect} per {cell.claim.source}" if cell.claim else "no claim"
+            extra = f" settings {cell.settings}" if cell.settings else ""
+            console.print(escape(f"  - cell {cell.name}: celery {cell.celery}{extra}; expected {claim}"))
+
+
+@app.command()
+@friendly
+def run(
+    scenario: str = typer.Argument(..., help="scenario name, see `harness list`"),
+    celery: Optional[List[str]] = typer.Option(None, "--celery", help="run this Celery release instead of the "
+                                               "default cells (repeatable)"),
+    tasks: Optional[int] = typer.Option(None, "--tasks", min=1, help="tasks per burst (default: the scenario's)"),
+    stack: str = typer.Option("local", "--stack", help="local (own server processes) or compose"),
+) -> None:
+    """Run a scenario's cells side by side and write results, a table and a chart."""
+    chosen, stack_factory = get_scenario(scenario), open_stack(stack)
+    started = time.monotonic()
+    run = run_scenario(chosen, plan(chosen, celery), stack_factory, say, count=tasks)
+    page, chart = build_report(run, console)
+    console.print(f"results: {run}  report: {page.name}  chart: {chart.name}  "
+                  f"({time.monotonic() - started:.1f}s)")
+
+
+@app.command()
+@friendly
+def report(
+    scenario: str = typer.Argument(..., help="scenario name"),
+    run: Optional[Path] = typer.Option(None, "--run", help="run directory (default: the newest)"),
+) -> None:
+    """Rebuild the table, Markdown report and chart of a run from its JSON files alone."""
+    get_scenario(scenario)
+    directory = run or latest_run(scenario)
+    if directory is None:
+        raise HarnessError(f"no results for '{scenario}' yet: run `harness run {scenario}` first")
+    page, chart = build_report(directory, console)
+    console.print(f"report: {page}  chart: {chart}")
+
+
+def say(message: str) -> None:
+    console.print(f"[dim]{time.strftime('%H:%M:%S')}[/dim] {escape(message)}")
+
+
+def _terminate(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def main() -> None:
+    """Entry point: SIGTERM stops a run as cleanly as Ctrl-C does."""
+    signal.signal(signal.SIGTERM, _terminate)
+    app()

@@ -1,0 +1,41 @@
+"""Charts of a run, drawn from result files only: headline metric by cell, backends over time."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+VERDICT_COLOURS = {"broken": "#c0392b", "fixed": "#27ae60", "inconclusive": "#7f8c8d"}
+
+
+def draw_run_chart(records: list[dict], path: Path) -> Path:
+    """Two panels: the scenario's headline metric per cell (bars), and Postgres backends over time."""
+    headline = records[0]["scenario"]["headline"]
+    figure, (bars, lines) = plt.subplots(1, 2, figsize=(13, 4.8))
+    names = [record["cell"]["name"] for record in records]
+    values = [record["summary"].get(headline) or 0 for record in records]
+    colours = [VERDICT_COLOURS.get(record["verdict"], "#34495e") for record in records]
+    bars.bar(range(len(names)), values, color=colours)
+    bars.set_xticks(range(len(names)), names, rotation=20, ha="right", fontsize=8)
+    bars.set_ylabel(headline)
+    bars.set_title(f"{headline} by cell (red: broken, green: fixed)")
+    for x, value in enumerate(values):
+        bars.annotate(f"{value:.3g}", (x, value), ha="center", va="bottom", fontsize=8)
+    for record in records:
+        series = record["series"]
+        lines.plot(series["t"], series["backends"], label=record["cell"]["name"], linewidth=1.2)
+    lines.set_xlabel("seconds since sampling began (worker start)")
+    lines.set_ylabel("client backends of the cell database")
+    lines.set_title("Postgres backends over time")
+    lines.legend(fontsize=7)
+    figure.suptitle(records[0]["scenario"]["title"])
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    figure.savefig(tmp, dpi=110)
+    plt.close(figure)
+    tmp.replace(path)
+    return path

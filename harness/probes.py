@@ -1,0 +1,135 @@
+"""What is measured on Postgres: sessions, backends by state on a timeline, and the task ledger."""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+import psycopg
+
+PROBE_APP = "celery-repro-probe"
+STATES = ("active", "idle", "idle in transaction", "idle in transaction (aborted)")
+
+ACTIVITY_SQL = """
+SELECT (SELECT sessions FROM pg_stat_database WHERE datname = %(db)s),
+       count(*),
+       count(*) FILTER (WHERE state = 'active'),
+       count(*) FILTER (WHERE state = 'idle'),
+       count(*) FILTER (WHERE state LIKE 'idle in transaction%%'),
+       coalesce(max(extract(epoch FROM now() - xact_start))
+                FILTER (WHERE state LIKE 'idle in transaction%%'), 0)
+FROM pg_stat_activity
+WHERE datname = %(db)s AND backend_type = 'client backend' AND application_name <> %(probe)s
+"""
+COLUMNS = ("sessions", "backends", "active", "idle", "idle_in_transaction", "idle_in_transaction_age_s")
+
+
+def probe_connection(dsn: str) -> psycopg.Connection:
+    """An autocommit connection tagged so that the probes never count themselves."""
+    return psycopg.connect(dsn, autocommit=True, application_name=PROBE_APP)
+
+
+def sessions_total(conn: psycopg.Connection, db: str) -> int:
+    """pg_stat_database.sessions for one database (sessions ever opened; Postgres 14+)."""
+    row = conn.execute("SELECT sessions FROM pg_stat_database WHERE datname = %s", (db,)).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def wait_for_no_backends(conn: psycopg.Connection, db: str, timeout_s: float = 10.0) -> None:
+    """Wait until no client backend of the database is left, so that its session stats are flushed."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        row = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND application_name <> %s",
+                           (db, PROBE_APP)).fetchone()
+        if row[0] == 0:
+            return
+        time.sleep(0.05)
+
+
+@dataclass
+class ActivitySampler:
+    """Samples sessions and backends by state of one database on a background thread."""
+
+    dsn: str
+    db: str
+    hz: float = 10.0
+    series: dict[str, list[float]] = field(default_factory=lambda: {"t": [], **{c: [] for c in COLUMNS}})
+    cpu_s: float = 0.0
+    wall_s: float = 0.0
+
+    def __enter__(self) -> "ActivitySampler":
+        self._stop = threading.Event()
+        self._conn = probe_connection(self.dsn)
+        self._t0 = time.monotonic()
+        self._thread = threading.Thread(target=self._loop, name="pg-sampler", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._conn.close()
+
+    def _loop(self) -> None:
+        cpu0, period = time.thread_time(), 1.0 / self.hz
+        while not self._stop.is_set():
+            self.sample()
+            self._stop.wait(period - (time.monotonic() - self._t0) % period)
+        self.cpu_s, self.wall_s = time.thread_time() - cpu0, time.monotonic() - self._t0
+
+    def sample(self) -> None:
+        row = self._conn.execute(ACTIVITY_SQL, {"db": self.db, "probe": PROBE_APP}).fetchone()
+        self.series["t"].append(round(time.monotonic() - self._t0, 3))
+        for column, value in zip(COLUMNS, row):
+            self.series[column].append(round(float(value or 0), 3))
+
+    def peak(self, column: str) -> float:
+        return max(self.series[column], default=0)
+
+
+LEDGER_SQL = """
+SELECT count(*), count(DISTINCT dispatch_id), count(DISTINCT backend_pid), count(DISTINCT worker_pid),
+       count(*) FILTER (WHERE error <> ''), min(started), max(finished)
+FROM ledger_execution WHERE dispatch_id LIKE %s
+"""
+
+
+@dataclass(frozen=True)
+class LedgerCounts:
+    """Exact counts from the ledger for one burst's dispatch ids."""
+
+    executions: int
+    distinct_tasks: int
+    distinct_backend_pids: int
+    distinct_worker_pids: int
+    errors: int
+    first_start: float | None
+    last_finish: float | None
+
+
+def ledger_counts(conn: psycopg.Connection, prefix: str) -> LedgerCounts:
+    return LedgerCounts(*conn.execute(LEDGER_SQL, (prefix + "-%",)).fetchone())
+
+
+def wait_for_drain(conn: psycopg.Connection, prefix: str, count: int, timeout_s: float) -> LedgerCounts:
+    """Poll the ledger until every dispatched task has run once, or the timeout passes."""
+    deadline = time.monotonic() + timeout_s
+    counts = ledger_counts(conn, prefix)
+    while counts.distinct_tasks < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+        counts = ledger_counts(conn, prefix)
+    return counts
+
+
+def settled_sessions(conn: psycopg.Connection, db: str, quiet_s: float = 0.15, timeout_s: float = 5.0) -> int:
+    """pg_stat_database.sessions once no backend is left and the counter has stopped moving."""
+    wait_for_no_backends(conn, db)
+    deadline = time.monotonic() + timeout_s
+    last = sessions_total(conn, db)
+    while time.monotonic() < deadline:
+        time.sleep(quiet_s)
+        now = sessions_total(conn, db)
+        if now == last:
+            return now
+        last = now
+    return last

@@ -1,0 +1,59 @@
+"""Reports of a run from its result files: a rich table on the terminal, Markdown and a chart on disk."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from harness import compare
+from harness.plots import draw_run_chart
+from harness.results import load_results, write_atomic
+
+
+def markdown(records: list[dict], chart_name: str) -> str:
+    """The run's side-by-side table, findings and provenance as a Markdown page."""
+    scenario = records[0]["scenario"]
+    header = compare.columns(records)
+    lines = [f"# {scenario['name']}: {scenario['title']}", "", f"Claim under test: {scenario['claim']}", "",
+             f"Verdict rule: {scenario['verdict_rule']}.", "",
+             "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in compare.rows(records)]
+    lines += ["", "## Findings", ""] + [f"- {line}" for line in compare.findings(records)]
+    lines += ["", f"![{scenario['name']}]({chart_name})", "", "## Provenance", ""]
+    first = records[0]
+    lines.append(f"- servers: {', '.join(f'{k} {v}' for k, v in first['servers'].items())}; "
+                 f"stack {first['stack']['kind']} healthy in {first['stack']['start_s']} s")
+    lines.append(f"- host: {first['host']['platform']}, {first['host']['cpu_count']} cpus, "
+                 f"{first['host']['memory_gib']} GiB")
+    lines.append(f"- scenario source hash: {scenario['source_hash']}")
+    for record in records:
+        pins = ", ".join(f"{k} {v}" for k, v in record["pins"].items())
+        lines.append(f"- {record['cell']['name']}: Python {record['python']}; {pins}; "
+                     f"settings {record['settings']}; file {Path(record['file']).name}")
+    return "\n".join(lines) + "\n"
+
+
+def print_table(records: list[dict], console: Console) -> None:
+    table = Table(title=f"{records[0]['scenario']['name']}: {records[0]['scenario']['title']}")
+    for column in compare.columns(records):
+        table.add_column(column, overflow="fold")
+    for row in compare.rows(records):
+        style = "red" if row[-1] == "DISAGREES" else None
+        table.add_row(*map(escape, row), style=style)
+    console.print(table)
+    for line in compare.findings(records):
+        console.print(f"  {escape(line)}")
+
+
+def build_report(run: Path, console: Console) -> tuple[Path, Path]:
+    """Rebuild table, Markdown and chart of one run directory from its JSON files alone."""
+    records = load_results(run)
+    if not records:
+        raise FileNotFoundError(f"no result files in {run}")
+    name = records[0]["scenario"]["name"]
+    chart = draw_run_chart(records, run / f"{name}.png")
+    page = write_atomic(run / "report.md", markdown(records, chart.name))
+    print_table(records, console)
+    return page, chart

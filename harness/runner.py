@@ -1,0 +1,149 @@
+"""Running a scenario: plan the cells, build their envs, start the stack once, run every cell."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, asdict
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from harness.envs import CellEnv, ensure_env
+from harness.metadata import collect_all
+from harness.pins import resolve
+from harness.probes import (ActivitySampler, ledger_counts, probe_connection, settled_sessions,
+                            wait_for_drain)
+from harness.pythons import python_for
+from harness.results import cell_filename, run_dir, write_result
+from harness.scenario import Burst, Cell, Scenario
+from harness.sut import DjangoProject, project_variables
+
+HARNESS_SESSIONS_PER_CELL = 1  # the ledger connection the harness itself opens to the cell database
+SETTLE_S = 0.5
+SCHEMA_DB = "repro_schema"  # migrated once per run, copied for every cell
+
+
+@dataclass(frozen=True)
+class PlannedCell:
+    index: int
+    cell: Cell
+    python: str
+    pins: dict[str, str]
+
+
+def plan(scenario: Scenario, releases: list[str] | None = None) -> list[PlannedCell]:
+    """Cells to run, each with its Python and complete pins (resolved before anything starts)."""
+    cells = scenario.cells_for_releases(releases) if releases else scenario.cells
+    planned = []
+    for index, cell in enumerate(cells):
+        python = cell.python or python_for(cell.celery)
+        planned.append(PlannedCell(index, cell, python, resolve(cell.celery, python, cell.pins)))
+    return planned
+
+
+def new_run_id() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+def run_scenario(scenario: Scenario, planned: list[PlannedCell], open_stack: Callable, say: Callable[[str], None],
+                 count: int | None = None, run_id: str | None = None) -> Path:
+    """Run every planned cell on one stack and write one result file per cell; return the run directory."""
+    run_id = run_id or new_run_id()
+    envs = {}
+    for item in planned:
+        started = time.monotonic()
+        envs[item.index] = ensure_env(item.python, item.pins)
+        say(f"env {item.cell.name}: Python {envs[item.index].python_version}, "
+            f"{'cached' if envs[item.index].reused else 'built'} in {time.monotonic() - started:.1f}s")
+    with open_stack(scenario.services) as stack:
+        say(f"stack ({stack.kind}): {', '.join(scenario.services)} healthy in {stack.start_s:.2f}s")
+        migrate_schema(stack, envs[planned[0].index])
+        context = {"stack": {"kind": stack.kind, "start_s": stack.start_s}, "servers": stack.versions(),
+                   **collect_all()}
+        for item in planned:
+            record = run_cell(stack, scenario, item, envs[item.index], count or scenario.workload.count,
+                              run_dir(scenario.name, run_id) / "logs", say)
+            path = run_dir(scenario.name, run_id) / cell_filename(item.index, item.cell.name)
+            write_result({**context, **record}, path)
+    return run_dir(scenario.name, run_id)
+
+
+def migrate_schema(stack, env: CellEnv) -> None:
+    """Run Django's migrations once into the database every cell database is copied from."""
+    variables = project_variables({"CONN_MAX_AGE": 0, "pool": "solo", "concurrency": 1},
+                                  stack.create_database(SCHEMA_DB), "redis://127.0.0.1:1/0")
+    DjangoProject(env, variables, Path(stack.root) / "schema").migrate()
+
+
+def run_cell(stack, scenario: Scenario, item: PlannedCell, env: CellEnv, count: int, logdir: Path,
+             say: Callable[[str], None]) -> dict:
+    """One cell: fresh database and broker namespace, migrate, worker, burst, measure, verdict."""
+    settings = scenario.cell_settings(item.cell)
+    db, prefix = f"cell{item.index:02d}", f"c{item.index:02d}"
+    started_at, timings = datetime.now(timezone.utc).isoformat(), {}
+    dsn = stack.create_database(db, template=SCHEMA_DB)
+    project = DjangoProject(env, project_variables(settings, dsn, stack.broker_url(settings["broker"], item.index)),
+                            logdir / cell_filename(item.index, item.cell.name).removesuffix(".json"))
+    with probe_connection(stack.admin_dsn()) as admin:
+        sessions_before = settled_sessions(admin, db)
+        with ActivitySampler(stack.admin_dsn(), db) as sampler:
+            worker_started = time.monotonic()
+            with project.worker(f"{prefix}-{item.cell.celery}") as worker:
+                timings["worker_start_s"] = round(time.monotonic() - worker_started, 3)
+                burst = _burst(project, scenario.workload, count, prefix, dsn)
+                worker_log_errors = worker.log_errors()
+                worker_stopping = time.monotonic()
+            timings["worker_stop_s"] = round(time.monotonic() - worker_stopping, 3)
+        sessions_after = settled_sessions(admin, db)
+    summary = summarize(burst, count, sessions_after - sessions_before - HARNESS_SESSIONS_PER_CELL, sampler,
+                        worker_log_errors)
+    verdict = scenario.verdict(summary)
+    claim = item.cell.claim
+    say(f"cell {item.cell.name}: {count} tasks, {summary['sessions_opened']} sessions "
+        f"({summary['sessions_per_task']:.3f}/task), {summary['distinct_backend_pids']} backend pids, "
+        f"{summary['burst_wall_s']:.2f}s -> {verdict}")
+    return {
+        "scenario": scenario.describe(),
+        "cell": {"index": item.index, "name": item.cell.name, "claim": asdict(claim) if claim else None},
+        "pins": item.pins, "freeze": env.freeze, "python": env.python_version,
+        "settings": settings, "workload": {"task": scenario.workload.task, "count": count},
+        "started_at": started_at, "finished_at": datetime.now(timezone.utc).isoformat(),
+        "timings": {**timings, **burst["timings"], "env_reused": env.reused},
+        "probe": {"hz": sampler.hz, "samples": len(sampler.series["t"]),
+                  "cpu_pct_of_core": round(100 * sampler.cpu_s / max(sampler.wall_s, 1e-9), 3)},
+        "series": sampler.series, "summary": summary, "verdict": verdict,
+        "agrees_with_claim": None if claim is None else claim.expect == verdict,
+    }
+
+
+def _burst(project: DjangoProject, workload: Burst, count: int, prefix: str, dsn: str) -> dict:
+    """Dispatch the burst, wait for the ledger to show every task, let the samples settle."""
+    with probe_connection(dsn) as ledger:
+        dispatch = project.dispatch(workload.task, count, prefix)
+        wait_for_drain(ledger, prefix, count, workload.drain_timeout_s)
+        time.sleep(SETTLE_S)
+        counts = ledger_counts(ledger, prefix)
+    return {"dispatch": dispatch, "counts": counts,
+            "timings": {"dispatch_s": round(dispatch["dispatch_finished"] - dispatch["dispatch_started"], 3)}}
+
+
+def summarize(burst: dict, count: int, sessions_opened: int, sampler: ActivitySampler, worker_log_errors: int) -> dict:
+    """The summary numbers every burst cell reports, each with its unit in its name."""
+    counts, dispatch = burst["counts"], burst["dispatch"]
+    executed = counts.distinct_tasks
+    wall = (counts.last_finish - dispatch["dispatch_started"]) if counts.last_finish else None
+    return {
+        "tasks_dispatched": count,
+        "tasks_executed": executed,
+        "tasks_lost": count - executed,
+        "tasks_duplicated": counts.executions - executed,
+        "task_errors": counts.errors,
+        "worker_log_errors": worker_log_errors,
+        "sessions_opened": sessions_opened,
+        "sessions_per_task": round(sessions_opened / max(executed, 1), 4),
+        "distinct_backend_pids": counts.distinct_backend_pids,
+        "distinct_worker_pids": counts.distinct_worker_pids,
+        "peak_backends": int(sampler.peak("backends")),
+        "burst_wall_s": round(wall, 3) if wall else None,
+        "tasks_per_s": round(executed / wall, 1) if wall else None,
+    }
+

@@ -1,0 +1,23 @@
+"""What every stack (local processes or Docker Compose) offers a scenario run."""
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class Stack(Protocol):
+    """Servers up and healthy for the whole run; cells isolated by database, Redis db or vhost."""
+
+    kind: str
+    start_s: float
+
+    def versions(self) -> dict[str, str]:
+        """Server name -> version string."""
+
+    def admin_dsn(self) -> str:
+        """A DSN to the 'postgres' maintenance database, for probes."""
+
+    def create_database(self, name: str, template: str = "template1") -> str:
+        """Create a fresh database (a copy of `template`) and return its DSN."""
+
+    def broker_url(self, broker: str, index: int) -> str:
+        """A broker URL private to cell number `index` ('redis' or 'rabbitmq')."""

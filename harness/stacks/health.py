@@ -1,0 +1,61 @@
+"""Readiness probes that talk each server's own protocol, not just TCP."""
+from __future__ import annotations
+
+import socket
+
+import psycopg
+
+AMQP_HEADER = b"AMQP\x00\x00\x09\x01"
+AMQP_METHOD_FRAME = 1
+
+
+def postgres_ready(dsn: str) -> bool:
+    """True once Postgres accepts a session and answers a query."""
+    try:
+        with psycopg.connect(dsn, connect_timeout=1, autocommit=True) as conn:
+            return conn.execute("SELECT 1").fetchone() == (1,)
+    except psycopg.Error:
+        return False
+
+
+def redis_ready(port: int) -> bool:
+    """True once Redis answers PING with PONG."""
+    return _exchange(port, b"PING\r\n").startswith(b"+PONG")
+
+
+def amqp_ready(port: int) -> bool:
+    """True once the broker answers the AMQP 0-9-1 header with Connection.Start."""
+    reply = _exchange(port, AMQP_HEADER)
+    return len(reply) > 0 and reply[0] == AMQP_METHOD_FRAME
+
+
+def port_open(port: int) -> bool:
+    """True if something accepts TCP connections on 127.0.0.1:port."""
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _exchange(port: int, payload: bytes) -> bytes:
+    """Send payload to 127.0.0.1:port and return the first bytes of the reply (b'' on failure)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+            sock.sendall(payload)
+            return sock.recv(64)
+    except OSError:
+        return b""
+
+
+
+def redis_flush_db(port: int, db: int) -> None:
+    """Empty one Redis database (a cell's broker namespace); raise unless Redis says OK twice."""
+    with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
+        sock.sendall(f"SELECT {db}\r\nFLUSHDB\r\n".encode())
+        reply = b""
+        while reply.count(b"\r\n") < 2:
+            chunk = sock.recv(256)
+            if not chunk:
+                break
+            reply += chunk
+    if reply.count(b"+OK") != 2:
+        raise OSError(f"redis did not flush db {db}: {reply!r}")

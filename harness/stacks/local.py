@@ -1,0 +1,69 @@
+"""The local stack: the harness's own Postgres, Redis and RabbitMQ processes on free loopback ports."""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import psycopg
+
+from harness.stacks.health import redis_flush_db
+from harness.stacks.rabbitmq import RabbitMQServer
+from harness.stacks.servers import PostgresServer, RedisServer, REDIS_DATABASES
+
+SERVER_CLASSES = {"postgres": PostgresServer, "redis": RedisServer, "rabbitmq": RabbitMQServer}
+
+
+class LocalStack:
+    """Starts the requested servers in parallel, hands out per-cell namespaces, stops them all on exit."""
+
+    kind = "local"
+
+    def __init__(self, services: tuple[str, ...] = ("postgres", "redis", "rabbitmq"), **options) -> None:
+        self.services, self.options = services, options
+        self.servers: dict = {}
+        self.start_s = 0.0
+
+    def __enter__(self) -> "LocalStack":
+        self.root = Path(tempfile.mkdtemp(prefix="celery-repro-"))
+        os.chmod(self.root, 0o755)  # the unprivileged postgres user must reach its data dir
+        self.servers = {name: SERVER_CLASSES[name](self.root, **self.options.get(name, {})) for name in self.services}
+        started = time.monotonic()
+        try:
+            with ThreadPoolExecutor(len(self.servers)) as pool:
+                for future in [pool.submit(server.start) for server in self.servers.values()]:
+                    future.result()
+        except BaseException:
+            self.__exit__()
+            raise
+        self.start_s = round(time.monotonic() - started, 3)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for server in reversed(list(self.servers.values())):
+            server.stop()
+        if server_root := getattr(self, "root", None):
+            shutil.rmtree(server_root, ignore_errors=True)
+
+    def versions(self) -> dict[str, str]:
+        return {name: server.version() for name, server in self.servers.items()}
+
+    def admin_dsn(self) -> str:
+        return self.servers["postgres"].dsn()
+
+    def create_database(self, name: str, template: str = "template1") -> str:
+        with psycopg.connect(self.admin_dsn(), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        return self.servers["postgres"].dsn(name)
+
+    def broker_url(self, broker: str, index: int) -> str:
+        if broker == "redis":
+            db = index % REDIS_DATABASES
+            redis_flush_db(self.servers["redis"].port, db)
+            return self.servers["redis"].url(db)
+        rabbit = self.servers["rabbitmq"]
+        return rabbit.amqp_url(rabbit.cell_vhost(index))

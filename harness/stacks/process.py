@@ -1,0 +1,95 @@
+"""Running one server process under mirakuru: start until its protocol answers, stop by pid."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from pathlib import Path
+from typing import Callable
+
+import port_for
+from mirakuru import Executor
+from mirakuru.exceptions import AlreadyRunning, ProcessExitedWithError, ProcessFinishedWithError, TimeoutExpired
+
+from harness.errors import HarnessError
+from harness.stacks.health import port_open
+
+STARTUP_TIMEOUT_S = 60
+
+
+class ProbedExecutor(Executor):
+    """A mirakuru executor that is started once `probe()` says the server really answers."""
+
+    def __init__(self, command: list[str], port: int, probe: Callable[[], bool], **kwargs) -> None:
+        super().__init__(command, **kwargs)
+        self.port = port
+        self.probe = probe
+
+    def pre_start_check(self) -> bool:
+        return port_open(self.port)
+
+    def after_start_check(self) -> bool:
+        return self.probe()
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
+    return port_for.select_random()
+
+
+def service_user_prefix() -> list[str]:
+    """Command prefix that drops root to the 'postgres' user (servers refusing root need it)."""
+    if os.geteuid() != 0:
+        return []
+    return ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--"]
+
+
+def chown_to_service_user(path: Path) -> None:
+    """Give a directory to the unprivileged user the server runs as (no-op if not root)."""
+    if os.geteuid() == 0:
+        subprocess.run(["chown", "-R", "postgres:postgres", str(path)], check=True)
+
+
+class ManagedProcess:
+    """One server process: its command, readiness probe, log file and stop signal."""
+
+    def __init__(self, name: str, command: list[str], port: int, probe: Callable[[], bool],
+                 log: Path, env: dict[str, str] | None = None, stop_signal: int = signal.SIGTERM) -> None:
+        self.name, self.port, self.log = name, port, log
+        self._log_file = log.open("ab")
+        self._executor = ProbedExecutor(
+            command, port, probe, envvars=env or {}, stdin=None, stdout=None, stderr=None,
+            timeout=STARTUP_TIMEOUT_S, stop_signal=stop_signal,
+            popen_kwargs={"stdout": self._log_file, "stderr": subprocess.STDOUT, "stdin": subprocess.DEVNULL},
+        )
+
+    @property
+    def pid(self) -> int | None:
+        process = self._executor.process
+        return process.pid if process else None
+
+    def start(self) -> None:
+        try:
+            self._executor.start()
+        except AlreadyRunning:
+            raise HarnessError(f"{self.name}: port {self.port} on 127.0.0.1 is already in use") from None
+        except (ProcessExitedWithError, TimeoutExpired):
+            raise HarnessError(f"{self.name} did not become ready: {self.last_log_line()} (log: {self.log})") from None
+
+    def stop(self, sig: int | None = None) -> None:
+        try:
+            self._executor.stop(stop_signal=sig)
+        except ProcessFinishedWithError:
+            pass
+
+    def kill(self) -> None:
+        self._executor.kill()
+
+    def close(self) -> None:
+        """Stop the process if it still runs and release the log file."""
+        self.stop()
+        self._log_file.close()
+
+    def last_log_line(self) -> str:
+        lines = self.log.read_text(errors="replace").strip().splitlines() if self.log.exists() else []
+        return lines[-1][:200] if lines else "no output"

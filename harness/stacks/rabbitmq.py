@@ -1,0 +1,119 @@
+"""A RabbitMQ node with its own epmd, every socket bound to loopback, and one vhost per cell."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import re
+import signal
+from pathlib import Path
+
+from harness import binaries
+from harness.stacks.health import amqp_ready, port_open
+from harness.stacks.process import ManagedProcess, free_port
+
+# The applications a broker without plugins boots; linking only these into a private plugins
+# dir halves the boot time (the node scans every directory of its code path).
+CORE_APPS = ("amqp10_common", "aten", "credentials_obfuscation", "cuttlefish", "enough", "gen_batch_server",
+             "jsx", "observer_cli", "osiris", "ra", "rabbit", "rabbit_common", "rabbitmq_prelaunch", "ranch",
+             "recon", "seshat", "stdout_formatter", "syslog", "sysmon_handler", "systemd")
+CELL_VHOSTS = 32  # created at boot from a definitions file: no rabbitmqctl round trip per cell
+GUEST = "guest"
+
+
+class RabbitMQServer:
+    """rabbitmq-server run from /usr/lib/rabbitmq/bin, exec'ing into beam so our pid is the node itself."""
+
+    name = "rabbitmq"
+
+    def __init__(self, root: Path) -> None:
+        self.dir = root / self.name
+        self.port, self.dist_port, self.epmd_port = free_port(), free_port(), free_port()
+        self.node = f"repro{self.port}@localhost"
+        self.epmd: ManagedProcess | None = None
+        self.process: ManagedProcess | None = None
+
+    def amqp_url(self, vhost: str) -> str:
+        return f"amqp://{GUEST}:{GUEST}@127.0.0.1:{self.port}/{vhost}"
+
+    def cell_vhost(self, index: int) -> str:
+        return f"cell{index % CELL_VHOSTS}"
+
+    def start(self) -> None:
+        if self.process is None:
+            self._prepare()
+            self.epmd = ManagedProcess("epmd", [str(binaries.find("epmd")), "-port", str(self.epmd_port),
+                                                "-address", "127.0.0.1"], self.epmd_port,
+                                       lambda: port_open(self.epmd_port), self.dir / "epmd.log")
+            self.process = ManagedProcess(self.name, [str(binaries.find("rabbitmq-server"))], self.port,
+                                          lambda: amqp_ready(self.port), self.dir / "server.log", env=self._env())
+        if not self.epmd.pid:
+            self.epmd.start()
+        self.process.start()
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.close()
+        if self.epmd is not None:
+            self.epmd.stop(signal.SIGTERM)
+            self.epmd.close()
+
+    def version(self) -> str:
+        match = re.match(r"rabbit-(\S+)", next(iter(sorted(p.name for p in _stock_plugins().glob("rabbit-*"))), ""))
+        return match.group(1) if match else "unknown"
+
+    def _env(self) -> dict[str, str]:
+        return {
+            "HOME": str(self.dir), "RABBITMQ_NODENAME": self.node, "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
+            "RABBITMQ_NODE_PORT": str(self.port), "RABBITMQ_DIST_PORT": str(self.dist_port),
+            "ERL_EPMD_PORT": str(self.epmd_port), "ERL_EPMD_ADDRESS": "127.0.0.1",
+            "RABBITMQ_MNESIA_BASE": str(self.dir / "mnesia"), "RABBITMQ_LOG_BASE": str(self.dir / "log"),
+            "RABBITMQ_ENABLED_PLUGINS_FILE": str(self.dir / "enabled_plugins"),
+            "RABBITMQ_PLUGINS_DIR": str(self.dir / "plugins"),
+            "RABBITMQ_CONFIG_FILE": str(self.dir / "rabbitmq.conf"),
+            "RABBITMQ_ADVANCED_CONFIG_FILE": str(self.dir / "advanced.config"),
+            "RABBITMQ_CONF_ENV_FILE": str(self.dir / "rabbitmq-env.conf"),  # empty: ignore /etc/rabbitmq's
+            "RABBITMQ_ALLOW_INPUT": "1",  # makes the script exec into beam: our pid is the node
+            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1} -noinput",
+        }
+
+    def _prepare(self) -> None:
+        for sub in ("mnesia", "log"):
+            (self.dir / sub).mkdir(parents=True, exist_ok=True)
+        (self.dir / "enabled_plugins").write_text("[].\n")
+        _link_core_apps(self.dir / "plugins")
+        (self.dir / "rabbitmq-env.conf").write_text("")
+        (self.dir / "definitions.json").write_text(json.dumps(definitions()))
+        (self.dir / "rabbitmq.conf").write_text(
+            f"loopback_users = none\nload_definitions = {self.dir / 'definitions.json'}\n")
+
+
+def _stock_plugins() -> Path:
+    """The plugins dir of the installed server (/usr/lib/rabbitmq/lib/rabbitmq_server-X/plugins)."""
+    return binaries.find("rabbitmq-server").resolve().parent.parent / "plugins"
+
+
+def _link_core_apps(target: Path) -> None:
+    target.mkdir(parents=True, exist_ok=True)
+    for app in _stock_plugins().iterdir():
+        if app.name.rsplit("-", 1)[0] in CORE_APPS:
+            (target / app.name).symlink_to(app)
+
+
+def definitions() -> dict:
+    """The guest user and one vhost per cell (RabbitMQ skips its default user when definitions load)."""
+    vhosts = ["/", *(f"cell{index}" for index in range(CELL_VHOSTS))]
+    return {
+        "users": [{"name": GUEST, "password_hash": password_hash(GUEST),
+                   "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": ["administrator"]}],
+        "vhosts": [{"name": vhost} for vhost in vhosts],
+        "permissions": [{"user": GUEST, "vhost": vhost, "configure": ".*", "write": ".*", "read": ".*"}
+                        for vhost in vhosts],
+    }
+
+
+def password_hash(password: str) -> str:
+    """RabbitMQ's salted SHA-256 password hash: base64(salt + sha256(salt + password))."""
+    salt = os.urandom(4)
+    return base64.b64encode(salt + hashlib.sha256(salt + password.encode()).digest()).decode()

@@ -1,0 +1,69 @@
+import socket
+import time
+
+import psutil
+import pytest
+
+from harness.errors import HarnessError
+from harness.stacks.health import amqp_ready, postgres_ready, redis_ready
+from harness.stacks.local import LocalStack
+from harness.stacks.servers import RedisServer
+
+pytestmark = pytest.mark.integration
+LOOPBACK = {"127.0.0.1", "::1"}
+
+
+def server_pids(stack):
+    pids = []
+    for server in stack.servers.values():
+        pids.append(server.process.pid)
+        if getattr(server, "epmd", None):
+            pids.append(server.epmd.pid)
+    return pids
+
+
+def listening_addresses(pids):
+    return [(c.laddr.ip, c.pid) for c in psutil.net_connections("inet") if c.status == "LISTEN" and c.pid in pids]
+
+
+def test_every_server_answers_its_protocol(stack):
+    assert postgres_ready(stack.admin_dsn())
+    assert redis_ready(stack.servers["redis"].port)
+    assert amqp_ready(stack.servers["rabbitmq"].port)
+    assert stack.start_s < 30
+    assert all(version != "unknown" for version in stack.versions().values())
+
+
+def test_every_listening_socket_is_loopback(stack):
+    addresses = listening_addresses(server_pids(stack))
+    assert len(addresses) >= 5  # postgres, redis, amqp, erlang distribution, epmd
+    assert {ip for ip, _ in addresses} <= LOOPBACK
+
+
+def test_no_standard_port_is_used(stack):
+    ports = [s.port for s in stack.servers.values()]
+    assert not {5432, 6379, 5672, 4369, 25672} & set(ports)
+
+
+def test_cells_get_private_namespaces(stack):
+    dsn = stack.create_database("ns_check")
+    assert dsn.endswith("/ns_check") and postgres_ready(dsn)
+    assert stack.broker_url("redis", 3).endswith("/3")
+    assert stack.broker_url("rabbitmq", 3).endswith("/cell3")
+
+
+def test_stop_leaves_no_process(tmp_path):
+    with LocalStack(("redis", "rabbitmq")) as running:
+        pids = server_pids(running)
+    time.sleep(1)
+    assert [pid for pid in pids if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"] == []
+
+
+def test_busy_port_is_a_clear_error(tmp_path):
+    server = RedisServer(tmp_path)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        server.port = sock.getsockname()[1]
+        with pytest.raises(HarnessError, match=f"port {server.port} on 127.0.0.1 is already in use"):
+            server.start()

@@ -1,0 +1,35 @@
+import pytest
+
+from harness.errors import HarnessError
+from harness.pins import _name, _reason, requirements
+from harness.pythons import python_for
+
+
+@pytest.mark.parametrize("release, python", [
+    ("4.1.1", "3.6"), ("4.2.0", "3.8"), ("4.4.0rc4", "3.8"), ("4.4.7", "3.8"), ("5.0.5", "3.8"),
+    ("5.2.7", "3.10"), ("5.5.3", "3.11"), ("5.7.0", "3.11"),
+])
+def test_python_for_release(release, python):
+    assert python_for(release) == python
+
+
+def test_releases_before_4_are_refused():
+    with pytest.raises(HarnessError, match="older than 4.0"):
+        python_for("3.1.26")
+
+
+def test_requirements_put_overrides_before_era_defaults():
+    lines = requirements("4.4.7", "3.8", {"redis": "3.2.0"})
+    assert lines[0] == "celery[redis]==4.4.7"
+    assert "redis==3.2.0" in lines and "redis<4" not in lines
+    assert "django==3.2.*" in lines
+
+
+def test_requirement_names():
+    assert [_name(r) for r in ["celery[redis]==5", "vine<5", "Django==3.2.*"]] == ["celery", "vine", "django"]
+
+
+def test_uv_failure_reason_is_one_line():
+    stderr = ("error: No solution found when resolving dependencies\n  cause: Because there is no version of "
+              "celery[redis]==9.9.9 and you require celery[redis]==9.9.9, we can conclude that it is unsatisfiable.")
+    assert _reason(stderr) == "there is no version of celery[redis]==9.9.9 and you require celery[redis]==9.9.9"

@@ -1,0 +1,37 @@
+import json
+
+import pytest
+
+from harness import results
+
+
+def test_write_atomic_replaces_whole_file_and_leaves_no_temp(tmp_path):
+    path = tmp_path / "run" / "00-x.json"
+    results.write_result({"a": 1}, path)
+    results.write_result({"a": 2}, path)
+    assert json.loads(path.read_text()) == {"a": 2, "schema_version": results.SCHEMA_VERSION}
+    assert [p.name for p in path.parent.iterdir()] == ["00-x.json"]
+
+
+def test_failed_write_leaves_nothing(tmp_path):
+    with pytest.raises(TypeError):
+        results.write_result({"bad": object()}, tmp_path / "r.json")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_load_refuses_another_schema(tmp_path):
+    (tmp_path / "00-a.json").write_text(json.dumps({"schema_version": 999}))
+    with pytest.raises(ValueError, match="schema_version 999"):
+        results.load_results(tmp_path)
+
+
+def test_cell_filename_is_a_safe_slug():
+    assert results.cell_filename(4, "5.7.0 + django pool") == "04-5.7.0-django-pool.json"
+
+
+def test_latest_run_skips_empty_dirs(tmp_path, monkeypatch):
+    monkeypatch.setenv("REPRO_RESULTS_DIR", str(tmp_path))
+    (tmp_path / "s" / "20260101T000000Z").mkdir(parents=True)
+    (tmp_path / "s" / "20260101T000000Z" / "00-a.json").write_text("{}")
+    (tmp_path / "s" / "20270101T000000Z").mkdir()
+    assert results.latest_run("s").name == "20260101T000000Z"

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import List, Optional
 
 import functools
+import os
 
 import typer
 from rich.console import Console
@@ -26,7 +27,7 @@ console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isat
 
 
 def friendly(command):
-    """One-line errors with exit code 2; Ctrl-C stops everything and exits 130."""
+    """One-line errors (exit 2 for what the user can fix, 1 otherwise); Ctrl-C stops everything, exit 130."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
@@ -36,8 +37,15 @@ def friendly(command):
             console.print(f"[red]error:[/red] {escape(str(error))}")
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
-            console.print("[yellow]interrupted:[/yellow] servers and workers stopped, no partial result written")
+            console.print("[yellow]interrupted:[/yellow] servers and workers stopped; the interrupted cell "
+                          "wrote no result (cells finished before it kept theirs)")
             raise typer.Exit(130) from None
+        except Exception as error:
+            if os.environ.get("REPRO_DEBUG"):
+                raise
+            console.print(f"[red]error:[/red] {type(error).__name__}: {escape(str(error).strip())} "
+                          "(REPRO_DEBUG=1 shows the traceback)")
+            raise typer.Exit(1) from None
 
     return wrapper
 
@@ -70,9 +78,9 @@ def run(
     """Run a scenario's cells side by side and write results, a table and a chart."""
     chosen, stack_factory = get_scenario(scenario), open_stack(stack)
     started = time.monotonic()
-    run = run_scenario(chosen, plan(chosen, celery), stack_factory, say, count=tasks)
-    page, chart = build_report(run, console)
-    console.print(f"results: {run}  report: {page.name}  chart: {chart.name}  "
+    directory = run_scenario(chosen, plan(chosen, celery), stack_factory, say, count=tasks)
+    page, chart = build_report(directory, console)
+    console.print(f"results: {directory}  report: {page.name}  chart: {chart.name}  "
                   f"({time.monotonic() - started:.1f}s)")
 
 

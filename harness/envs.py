@@ -4,16 +4,17 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.errors import HarnessError
+from harness.errors import HarnessError, last_line
 from harness.paths import cache_dir
+from harness.pins import install_lines
 from harness.pythons import find_python
+from harness.uv import run_uv
 
 READY_MARKER = "celery-repro-env.json"
-LAYOUT = 2  # bump when what goes into an env changes, so old caches are not reused
+LAYOUT = 3  # bump when what goes into an env changes, so old caches are not reused
 
 
 @dataclass(frozen=True)
@@ -53,9 +54,7 @@ def _build(path: Path, python: str, pins: dict[str, str]) -> None:
     shutil.rmtree(scratch, ignore_errors=True)
     try:
         _uv(["venv", "--quiet", "--relocatable", "--python", str(find_python(python)), str(scratch)], pins)
-        # the [redis] extra brings what kombu's redis transport imports (packaging, from kombu 5.7 on)
-        requirements = [f"{'celery[redis]' if name == 'celery' else name}=={version}" for name, version in pins.items()]
-        _uv(["pip", "install", "--quiet", "--python", str(scratch / "bin" / "python"), *requirements], pins)
+        _uv(["pip", "install", "--quiet", "--python", str(scratch / "bin" / "python"), *install_lines(pins)], pins)
         marker = {"python_version": _python_version(scratch), "freeze": _freeze(scratch)}
         (scratch / READY_MARKER).write_text(json.dumps(marker, indent=1))
         shutil.rmtree(path, ignore_errors=True)
@@ -64,20 +63,19 @@ def _build(path: Path, python: str, pins: dict[str, str]) -> None:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _uv(args: list[str], pins: dict[str, str]) -> None:
-    done = subprocess.run(["uv", *args], capture_output=True, text=True)
+def _uv(args: list[str], pins: dict[str, str]) -> str:
+    done = run_uv(*args)
     if done.returncode != 0:
-        last = [line for line in done.stderr.splitlines() if line.strip()][-1:] or ["no output"]
-        raise HarnessError(f"cannot build env for celery {pins.get('celery')}: {last[0].strip()}")
+        raise HarnessError(f"cannot build env for celery {pins.get('celery')}: {last_line(done.stderr)}")
+    return done.stdout
 
 
 def _freeze(venv: Path) -> dict[str, str]:
-    done = subprocess.run(["uv", "pip", "freeze", "--python", str(venv / "bin" / "python")],
-                          capture_output=True, text=True, check=True)
-    return dict(line.split("==", 1) for line in done.stdout.splitlines() if "==" in line)
+    out = _uv(["pip", "freeze", "--python", str(venv / "bin" / "python")], {})
+    return dict(line.split("==", 1) for line in out.splitlines() if "==" in line)
 
 
 def _python_version(venv: Path) -> str:
-    done = subprocess.run([str(venv / "bin" / "python"), "-c", "import platform; print(platform.python_version())"],
-                          capture_output=True, text=True, check=True)
-    return done.stdout.strip()
+    """The interpreter's version, read from the pyvenv.cfg uv writes."""
+    config = dict(line.split(" = ", 1) for line in (venv / "pyvenv.cfg").read_text().splitlines() if " = " in line)
+    return config.get("version_info", config.get("version", "unknown")).strip()

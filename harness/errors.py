@@ -1,6 +1,12 @@
-"""The one exception type the CLI turns into a one-line error and exit code 2."""
+"""The one exception type the CLI turns into a one-line error and exit code 2, and its wording helper."""
 from __future__ import annotations
 
 
 class HarnessError(Exception):
     """A problem the user can act on; its message is printed on one line."""
+
+
+def last_line(text: str, limit: int = 300) -> str:
+    """The last non-empty line of a tool's output, which is where tools say what went wrong."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1][:limit] if lines else "no output"

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import psycopg
 
+from harness.errors import HarnessError
+
 PROBE_APP = "celery-repro-probe"
 STATES = ("active", "idle", "idle in transaction", "idle in transaction (aborted)")
 
@@ -39,11 +41,12 @@ def wait_for_no_backends(conn: psycopg.Connection, db: str, timeout_s: float = 1
     """Wait until no client backend of the database is left, so that its session stats are flushed."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        row = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND application_name <> %s",
-                           (db, PROBE_APP)).fetchone()
+        row = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND "
+                           "backend_type = 'client backend' AND application_name <> %s", (db, PROBE_APP)).fetchone()
         if row[0] == 0:
             return
         time.sleep(0.05)
+    raise HarnessError(f"backends of database {db} still open {timeout_s:.0f}s after the worker stopped")
 
 
 @dataclass
@@ -111,14 +114,15 @@ def ledger_counts(conn: psycopg.Connection, prefix: str) -> LedgerCounts:
     return LedgerCounts(*conn.execute(LEDGER_SQL, (prefix + "-%",)).fetchone())
 
 
-def wait_for_drain(conn: psycopg.Connection, prefix: str, count: int, timeout_s: float) -> LedgerCounts:
-    """Poll the ledger until every dispatched task has run once, or the timeout passes."""
+def wait_for_drain(conn: psycopg.Connection, prefix: str, count: int, timeout_s: float) -> bool:
+    """Poll the ledger (one cheap count) until every dispatched task has run once; False on timeout."""
     deadline = time.monotonic() + timeout_s
-    counts = ledger_counts(conn, prefix)
-    while counts.distinct_tasks < count and time.monotonic() < deadline:
+    query = "SELECT count(DISTINCT dispatch_id) FROM ledger_execution WHERE dispatch_id LIKE %s"
+    while time.monotonic() < deadline:
+        if conn.execute(query, (prefix + "-%",)).fetchone()[0] >= count:
+            return True
         time.sleep(0.05)
-        counts = ledger_counts(conn, prefix)
-    return counts
+    return False
 
 
 def settled_sessions(conn: psycopg.Connection, db: str, quiet_s: float = 0.15, timeout_s: float = 5.0) -> int:

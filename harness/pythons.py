@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import glob
 import os
-import subprocess
 from pathlib import Path
 
 from packaging.version import Version
 
 from harness.errors import HarnessError
+from harness.uv import run_uv
 
 # Oldest Celery release (inclusive) -> Python it runs on. 4.1 has a module named `async`
 # (a keyword from 3.7 on); 4.x imports vine's `inspect.formatargspec` (gone in 3.11 and
@@ -30,7 +30,7 @@ def find_python(minor: str) -> Path:
     pyenv_root = os.environ.get("PYENV_ROOT", str(Path.home() / ".pyenv"))
     for candidate in sorted(glob.glob(f"{pyenv_root}/versions/{minor}.*/bin/python{minor}"), reverse=True):
         return Path(candidate)
-    found = subprocess.run(["uv", "python", "find", "--system", minor], capture_output=True, text=True)
+    found = run_uv("python", "find", "--system", minor)
     if found.returncode == 0 and found.stdout.strip():
         return Path(found.stdout.strip().splitlines()[-1])
     raise HarnessError(f"Python {minor} not found (pyenv or uv): install it, e.g. 'uv python install {minor}'")

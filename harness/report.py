@@ -8,6 +8,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from harness import compare
+from harness.errors import HarnessError
 from harness.plots import draw_run_chart
 from harness.results import load_results, write_atomic
 
@@ -49,9 +50,12 @@ def print_table(records: list[dict], console: Console) -> None:
 
 def build_report(run: Path, console: Console) -> tuple[Path, Path]:
     """Rebuild table, Markdown and chart of one run directory from its JSON files alone."""
-    records = load_results(run)
+    try:
+        records = load_results(run)
+    except ValueError as error:
+        raise HarnessError(str(error)) from None
     if not records:
-        raise FileNotFoundError(f"no result files in {run}")
+        raise HarnessError(f"no result files in {run}")
     name = records[0]["scenario"]["name"]
     chart = draw_run_chart(records, run / f"{name}.png")
     page = write_atomic(run / "report.md", markdown(records, chart.name))

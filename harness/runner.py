@@ -20,6 +20,7 @@ from harness.sut import DjangoProject, project_variables
 HARNESS_SESSIONS_PER_CELL = 1  # the ledger connection the harness itself opens to the cell database
 SETTLE_S = 0.5
 SCHEMA_DB = "repro_schema"  # migrated once per run, copied for every cell
+DRAIN_S_PER_TASK = 0.1  # the drain timeout grows with the burst beyond the workload's floor
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ def new_run_id() -> str:
 def run_scenario(scenario: Scenario, planned: list[PlannedCell], open_stack: Callable, say: Callable[[str], None],
                  count: int | None = None, run_id: str | None = None) -> Path:
     """Run every planned cell on one stack and write one result file per cell; return the run directory."""
-    run_id = run_id or new_run_id()
+    directory = run_dir(scenario.name, run_id or new_run_id())
     envs = {}
     for item in planned:
         started = time.monotonic()
@@ -56,58 +57,61 @@ def run_scenario(scenario: Scenario, planned: list[PlannedCell], open_stack: Cal
             f"{'cached' if envs[item.index].reused else 'built'} in {time.monotonic() - started:.1f}s")
     with open_stack(scenario.services) as stack:
         say(f"stack ({stack.kind}): {', '.join(scenario.services)} healthy in {stack.start_s:.2f}s")
-        migrate_schema(stack, envs[planned[0].index])
+        migrate_schema(stack, envs[planned[0].index], directory / "logs" / "schema")
         context = {"stack": {"kind": stack.kind, "start_s": stack.start_s}, "servers": stack.versions(),
                    **collect_all()}
         for item in planned:
-            record = run_cell(stack, scenario, item, envs[item.index], count or scenario.workload.count,
-                              run_dir(scenario.name, run_id) / "logs", say)
-            path = run_dir(scenario.name, run_id) / cell_filename(item.index, item.cell.name)
-            write_result({**context, **record}, path)
-    return run_dir(scenario.name, run_id)
+            name = cell_filename(item.index, item.cell.name)
+            measured = measure_cell(stack, scenario, item, envs[item.index], count or scenario.workload.count,
+                                    directory / "logs" / name.removesuffix(".json"))
+            record = cell_record(scenario, item, envs[item.index], measured)
+            say(progress_line(item.cell.name, record))
+            write_result({**context, **record}, directory / name)
+    return directory
 
 
-def migrate_schema(stack, env: CellEnv) -> None:
+def migrate_schema(stack, env: CellEnv, logdir: Path) -> None:
     """Run Django's migrations once into the database every cell database is copied from."""
     variables = project_variables({"CONN_MAX_AGE": 0, "pool": "solo", "concurrency": 1},
                                   stack.create_database(SCHEMA_DB), "redis://127.0.0.1:1/0")
-    DjangoProject(env, variables, Path(stack.root) / "schema").migrate()
+    DjangoProject(env, variables, logdir).migrate()
 
 
-def run_cell(stack, scenario: Scenario, item: PlannedCell, env: CellEnv, count: int, logdir: Path,
-             say: Callable[[str], None]) -> dict:
-    """One cell: fresh database and broker namespace, migrate, worker, burst, measure, verdict."""
+def measure_cell(stack, scenario: Scenario, item: PlannedCell, env: CellEnv, count: int, logdir: Path) -> dict:
+    """One cell: fresh database and broker namespace, worker, burst, sessions before and after."""
     settings = scenario.cell_settings(item.cell)
     db, prefix = f"cell{item.index:02d}", f"c{item.index:02d}"
-    started_at, timings = datetime.now(timezone.utc).isoformat(), {}
+    measured = {"settings": settings, "count": count, "started_at": datetime.now(timezone.utc).isoformat()}
     dsn = stack.create_database(db, template=SCHEMA_DB)
     project = DjangoProject(env, project_variables(settings, dsn, stack.broker_url(settings["broker"], item.index)),
-                            logdir / cell_filename(item.index, item.cell.name).removesuffix(".json"))
+                            logdir)
     with probe_connection(stack.admin_dsn()) as admin:
         sessions_before = settled_sessions(admin, db)
         with ActivitySampler(stack.admin_dsn(), db) as sampler:
-            worker_started = time.monotonic()
+            clock = time.monotonic()
             with project.worker(f"{prefix}-{item.cell.celery}") as worker:
-                timings["worker_start_s"] = round(time.monotonic() - worker_started, 3)
+                worker_start_s, clock = time.monotonic() - clock, time.monotonic()
                 burst = _burst(project, scenario.workload, count, prefix, dsn)
-                worker_log_errors = worker.log_errors()
-                worker_stopping = time.monotonic()
-            timings["worker_stop_s"] = round(time.monotonic() - worker_stopping, 3)
+                clock = time.monotonic()
+            worker_stop_s = time.monotonic() - clock
         sessions_after = settled_sessions(admin, db)
-    summary = summarize(burst, count, sessions_after - sessions_before - HARNESS_SESSIONS_PER_CELL, sampler,
-                        worker_log_errors)
+    burst["timings"].update(worker_start_s=round(worker_start_s, 3), worker_stop_s=round(worker_stop_s, 3))
+    sessions = sessions_after - sessions_before - HARNESS_SESSIONS_PER_CELL
+    return {**measured, "burst": burst, "sampler": sampler,
+            "summary": summarize(burst, count, sessions, sampler, worker.log_errors())}
+
+
+def cell_record(scenario: Scenario, item: PlannedCell, env: CellEnv, measured: dict) -> dict:
+    """The result document of one cell (without the run-wide context)."""
+    summary, sampler, claim = measured["summary"], measured["sampler"], item.cell.claim
     verdict = scenario.verdict(summary)
-    claim = item.cell.claim
-    say(f"cell {item.cell.name}: {count} tasks, {summary['sessions_opened']} sessions "
-        f"({summary['sessions_per_task']:.3f}/task), {summary['distinct_backend_pids']} backend pids, "
-        f"{summary['burst_wall_s']:.2f}s -> {verdict}")
     return {
         "scenario": scenario.describe(),
         "cell": {"index": item.index, "name": item.cell.name, "claim": asdict(claim) if claim else None},
-        "pins": item.pins, "freeze": env.freeze, "python": env.python_version,
-        "settings": settings, "workload": {"task": scenario.workload.task, "count": count},
-        "started_at": started_at, "finished_at": datetime.now(timezone.utc).isoformat(),
-        "timings": {**timings, **burst["timings"], "env_reused": env.reused},
+        "pins": item.pins, "freeze": env.freeze, "python": env.python_version, "settings": measured["settings"],
+        "workload": {"task": scenario.workload.task, "count": measured["count"]},
+        "started_at": measured["started_at"], "finished_at": datetime.now(timezone.utc).isoformat(),
+        "timings": {**measured["burst"]["timings"], "env_reused": env.reused},
         "probe": {"hz": sampler.hz, "samples": len(sampler.series["t"]),
                   "cpu_pct_of_core": round(100 * sampler.cpu_s / max(sampler.wall_s, 1e-9), 3)},
         "series": sampler.series, "summary": summary, "verdict": verdict,
@@ -115,14 +119,22 @@ def run_cell(stack, scenario: Scenario, item: PlannedCell, env: CellEnv, count: 
     }
 
 
+def progress_line(name: str, record: dict) -> str:
+    summary = record["summary"]
+    return (f"cell {name}: {summary['tasks_executed']}/{summary['tasks_dispatched']} tasks"
+            f"{'' if summary['drained'] else ' (not drained)'}, {summary['sessions_opened']} sessions "
+            f"({summary['sessions_per_task']:.3f}/task), {summary['distinct_backend_pids']} backend pids, "
+            f"{summary['burst_wall_s']}s -> {record['verdict']}")
+
+
 def _burst(project: DjangoProject, workload: Burst, count: int, prefix: str, dsn: str) -> dict:
     """Dispatch the burst, wait for the ledger to show every task, let the samples settle."""
     with probe_connection(dsn) as ledger:
         dispatch = project.dispatch(workload.task, count, prefix)
-        wait_for_drain(ledger, prefix, count, workload.drain_timeout_s)
+        drained = wait_for_drain(ledger, prefix, count, max(workload.drain_timeout_s, count * DRAIN_S_PER_TASK))
         time.sleep(SETTLE_S)
         counts = ledger_counts(ledger, prefix)
-    return {"dispatch": dispatch, "counts": counts,
+    return {"dispatch": dispatch, "counts": counts, "drained": drained,
             "timings": {"dispatch_s": round(dispatch["dispatch_finished"] - dispatch["dispatch_started"], 3)}}
 
 
@@ -133,6 +145,7 @@ def summarize(burst: dict, count: int, sessions_opened: int, sampler: ActivitySa
     wall = (counts.last_finish - dispatch["dispatch_started"]) if counts.last_finish else None
     return {
         "tasks_dispatched": count,
+        "drained": burst["drained"],
         "tasks_executed": executed,
         "tasks_lost": count - executed,
         "tasks_duplicated": counts.executions - executed,

@@ -3,18 +3,15 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 from pathlib import Path
 
-from mirakuru import Executor
-from mirakuru.exceptions import ProcessExitedWithError, ProcessFinishedWithError, TimeoutExpired
-
 from harness.envs import CellEnv
-from harness.errors import HarnessError
+from harness.errors import HarnessError, last_line
 from harness.paths import DJANGO_PROJECT
+from harness.stacks.process import ManagedProcess
 
-WORKER_START_TIMEOUT_S = 60
+WORKER_STOP_GRACE_S = 30
 
 
 def project_variables(settings: dict, database_url: str, broker_url: str) -> dict[str, str]:
@@ -32,20 +29,6 @@ def project_variables(settings: dict, database_url: str, broker_url: str) -> dic
     }
 
 
-class WorkerExecutor(Executor):
-    """A Celery worker, started once its log says 'ready.'."""
-
-    def __init__(self, command: list[str], logfile: Path, **kwargs) -> None:
-        super().__init__(command, **kwargs)
-        self.logfile = logfile
-
-    def pre_start_check(self) -> bool:
-        return False
-
-    def after_start_check(self) -> bool:
-        return self.logfile.exists() and " ready." in self.logfile.read_text(errors="replace")
-
-
 class DjangoProject:
     """django_project/ as seen from one cell: its interpreter, environment and log directory."""
 
@@ -59,7 +42,7 @@ class DjangoProject:
                               env={**os.environ, **self.variables})
         if done.returncode != 0:
             raise HarnessError(f"{' '.join(args[:2])} failed in celery {self.env.pins['celery']}: "
-                               f"{_last_line(done.stderr)}")
+                               f"{last_line(done.stderr)}")
         return done.stdout
 
     def migrate(self) -> None:
@@ -74,47 +57,36 @@ class DjangoProject:
 
 
 class Worker:
-    """One `celery worker` process tree, stopped with a warm shutdown (SIGTERM) by its pid."""
+    """One `celery worker` process tree; stopping it sends SIGTERM (warm shutdown) to the main process first."""
 
     def __init__(self, project: DjangoProject, name: str) -> None:
         self.logfile = project.logdir / f"{name}.log"
-        self.outfile = project.logdir / f"{name}.out"
+        variables = project.variables
         command = [str(project.env.python), "-m", "celery", "-A", "repro", "worker", "--loglevel=INFO",
-                   f"--logfile={self.logfile}", f"--hostname={name}@%h",
+                   f"--logfile={self.logfile}", f"--hostname={name}@%h", f"--pool={variables['REPRO_POOL']}",
+                   f"--concurrency={variables['REPRO_CONCURRENCY']}",
                    "--without-gossip", "--without-mingle", "--without-heartbeat"]
-        self._out = self.outfile.open("ab")
-        self._executor = WorkerExecutor(
-            command, self.logfile, cwd=str(DJANGO_PROJECT), envvars=project.variables, timeout=WORKER_START_TIMEOUT_S,
-            stdin=None, stdout=None, stderr=None, stop_signal=signal.SIGTERM,
-            popen_kwargs={"stdout": self._out, "stderr": subprocess.STDOUT, "stdin": subprocess.DEVNULL})
+        self.process = ManagedProcess(f"celery worker ({project.env.pins['celery']})", command, None,
+                                      self._ready, project.logdir / f"{name}.out", env=variables,
+                                      cwd=str(DJANGO_PROJECT))
 
     @property
-    def pid(self) -> int:
-        return self._executor.process.pid
+    def pid(self) -> int | None:
+        return self.process.pid
+
+    def _ready(self) -> bool:
+        return self.logfile.exists() and " ready." in self.logfile.read_text(errors="replace")
 
     def __enter__(self) -> "Worker":
-        try:
-            self._executor.start()
-        except (ProcessExitedWithError, TimeoutExpired):
-            self.__exit__()
-            raise HarnessError(f"celery worker did not become ready: {_last_line(self.outfile.read_text())} "
-                               f"(log: {self.outfile})") from None
+        self.process.start()
         return self
 
     def __exit__(self, *exc) -> None:
-        try:
-            self._executor.stop()
-        except ProcessFinishedWithError:
-            pass
-        self._out.close()
+        self.process.stop_main_first(WORKER_STOP_GRACE_S)
+        self.process.close()
 
     def log_errors(self) -> int:
         """ERROR lines the worker logged (task failures, connection errors)."""
         if not self.logfile.exists():
             return 0
         return sum(1 for line in self.logfile.read_text(errors="replace").splitlines() if "ERROR/" in line)
-
-
-def _last_line(text: str) -> str:
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[-1][:300] if lines else "no output"

@@ -25,13 +25,25 @@ def _database(url):
         "USER": parts.username or "postgres",
         "PASSWORD": parts.password or "",
         "HOST": parts.hostname,
-        "PORT": str(parts.port),
+        "PORT": str(parts.port or 5432),
         "CONN_MAX_AGE": _conn_max_age(os.environ.get("REPRO_CONN_MAX_AGE", "0")),
         "OPTIONS": {},
     }
     if os.environ.get("REPRO_DB_POOL") == "1":
+        _require_native_pool(database)
         database["OPTIONS"]["pool"] = True
     return database
+
+
+def _require_native_pool(database):
+    """Django's own pool needs Django 5.1+ with psycopg 3, and persistent connections off."""
+    import django
+    from django.core.exceptions import ImproperlyConfigured
+
+    if django.VERSION < (5, 1):
+        raise ImproperlyConfigured("REPRO_DB_POOL=1 needs Django 5.1+ (this is %s)" % django.get_version())
+    if database["CONN_MAX_AGE"] != 0:
+        raise ImproperlyConfigured("REPRO_DB_POOL=1 needs REPRO_CONN_MAX_AGE=0")
 
 
 DATABASES = {"default": _database(os.environ["REPRO_DATABASE_URL"])}

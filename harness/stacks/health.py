@@ -1,4 +1,4 @@
-"""Readiness probes that talk each server's own protocol, not just TCP."""
+"""Talking each server's own protocol: readiness probes and the few commands the stack sends."""
 from __future__ import annotations
 
 import socket
@@ -6,7 +6,8 @@ import socket
 import psycopg
 
 AMQP_HEADER = b"AMQP\x00\x00\x09\x01"
-AMQP_METHOD_FRAME = 1
+AMQP_CONNECTION_START = b"\x01\x00\x00"  # method frame on channel 0 ...
+AMQP_CLASS_METHOD = b"\x00\x0a\x00\x0a"  # ... carrying Connection.Start (class 10, method 10)
 
 
 def postgres_ready(dsn: str) -> bool:
@@ -26,7 +27,7 @@ def redis_ready(port: int) -> bool:
 def amqp_ready(port: int) -> bool:
     """True once the broker answers the AMQP 0-9-1 header with Connection.Start."""
     reply = _exchange(port, AMQP_HEADER)
-    return len(reply) > 0 and reply[0] == AMQP_METHOD_FRAME
+    return reply.startswith(AMQP_CONNECTION_START) and reply[7:11] == AMQP_CLASS_METHOD
 
 
 def port_open(port: int) -> bool:

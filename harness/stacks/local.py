@@ -10,6 +10,8 @@ from pathlib import Path
 
 import psycopg
 
+from harness.errors import HarnessError
+
 from harness.stacks.health import redis_flush_db
 from harness.stacks.rabbitmq import RabbitMQServer
 from harness.stacks.servers import PostgresServer, RedisServer, REDIS_DATABASES
@@ -22,15 +24,15 @@ class LocalStack:
 
     kind = "local"
 
-    def __init__(self, services: tuple[str, ...] = ("postgres", "redis", "rabbitmq"), **options) -> None:
-        self.services, self.options = services, options
+    def __init__(self, services: tuple[str, ...] = ("postgres", "redis", "rabbitmq")) -> None:
+        self.services = services
         self.servers: dict = {}
         self.start_s = 0.0
 
     def __enter__(self) -> "LocalStack":
         self.root = Path(tempfile.mkdtemp(prefix="celery-repro-"))
         os.chmod(self.root, 0o755)  # the unprivileged postgres user must reach its data dir
-        self.servers = {name: SERVER_CLASSES[name](self.root, **self.options.get(name, {})) for name in self.services}
+        self.servers = {name: SERVER_CLASSES[name](self.root) for name in self.services}
         started = time.monotonic()
         try:
             with ThreadPoolExecutor(len(self.servers)) as pool:
@@ -43,10 +45,16 @@ class LocalStack:
         return self
 
     def __exit__(self, *exc) -> None:
+        failures = []
         for server in reversed(list(self.servers.values())):
-            server.stop()
+            try:
+                server.stop()
+            except Exception as error:  # keep stopping the others; report once all are down
+                failures.append(f"{server.name}: {error}")
         if server_root := getattr(self, "root", None):
             shutil.rmtree(server_root, ignore_errors=True)
+        if failures:
+            raise HarnessError(f"could not stop cleanly: {'; '.join(failures)}")
 
     def versions(self) -> dict[str, str]:
         return {name: server.version() for name, server in self.servers.items()}

@@ -11,22 +11,22 @@ import port_for
 from mirakuru import Executor
 from mirakuru.exceptions import AlreadyRunning, ProcessExitedWithError, ProcessFinishedWithError, TimeoutExpired
 
-from harness.errors import HarnessError
+from harness.errors import HarnessError, last_line
 from harness.stacks.health import port_open
 
 STARTUP_TIMEOUT_S = 60
 
 
 class ProbedExecutor(Executor):
-    """A mirakuru executor that is started once `probe()` says the server really answers."""
+    """A mirakuru executor that is started once `probe()` says the process really answers."""
 
-    def __init__(self, command: list[str], port: int, probe: Callable[[], bool], **kwargs) -> None:
+    def __init__(self, command: list[str], port: int | None, probe: Callable[[], bool], **kwargs) -> None:
         super().__init__(command, **kwargs)
         self.port = port
         self.probe = probe
 
     def pre_start_check(self) -> bool:
-        return port_open(self.port)
+        return self.port is not None and port_open(self.port)
 
     def after_start_check(self) -> bool:
         return self.probe()
@@ -51,14 +51,15 @@ def chown_to_service_user(path: Path) -> None:
 
 
 class ManagedProcess:
-    """One server process: its command, readiness probe, log file and stop signal."""
+    """One process tree we started (a server or a worker): command, readiness probe, log file, stop signal."""
 
-    def __init__(self, name: str, command: list[str], port: int, probe: Callable[[], bool],
-                 log: Path, env: dict[str, str] | None = None, stop_signal: int = signal.SIGTERM) -> None:
-        self.name, self.port, self.log = name, port, log
+    def __init__(self, name: str, command: list[str], port: int | None, probe: Callable[[], bool],
+                 log: Path, env: dict[str, str] | None = None, stop_signal: int = signal.SIGTERM,
+                 cwd: str | None = None) -> None:
+        self.name, self.port, self.log, self.stop_signal = name, port, log, stop_signal
         self._log_file = log.open("ab")
         self._executor = ProbedExecutor(
-            command, port, probe, envvars=env or {}, stdin=None, stdout=None, stderr=None,
+            command, port, probe, envvars=env or {}, stdin=None, stdout=None, stderr=None, cwd=cwd,
             timeout=STARTUP_TIMEOUT_S, stop_signal=stop_signal,
             popen_kwargs={"stdout": self._log_file, "stderr": subprocess.STDOUT, "stdin": subprocess.DEVNULL},
         )
@@ -74,7 +75,10 @@ class ManagedProcess:
         except AlreadyRunning:
             raise HarnessError(f"{self.name}: port {self.port} on 127.0.0.1 is already in use") from None
         except (ProcessExitedWithError, TimeoutExpired):
-            raise HarnessError(f"{self.name} did not become ready: {self.last_log_line()} (log: {self.log})") from None
+            raise HarnessError(f"{self.name} did not become ready: {self.last_log_line()}") from None
+        except BaseException:
+            self.close()  # Ctrl-C while waiting: the process is in its own session and would outlive us
+            raise
 
     def stop(self, sig: int | None = None) -> None:
         try:
@@ -82,8 +86,16 @@ class ManagedProcess:
         except ProcessFinishedWithError:
             pass
 
-    def kill(self) -> None:
-        self._executor.kill()
+    def stop_main_first(self, grace_s: float) -> None:
+        """Signal only the main process (so it can shut its children down itself), then stop the rest."""
+        process = self._executor.process
+        if process is not None and process.poll() is None:
+            os.kill(process.pid, self.stop_signal)
+            try:
+                process.wait(timeout=grace_s)
+            except subprocess.TimeoutExpired:
+                pass
+        self.stop()
 
     def close(self) -> None:
         """Stop the process if it still runs and release the log file."""
@@ -91,5 +103,4 @@ class ManagedProcess:
         self._log_file.close()
 
     def last_log_line(self) -> str:
-        lines = self.log.read_text(errors="replace").strip().splitlines() if self.log.exists() else []
-        return lines[-1][:200] if lines else "no output"
+        return last_line(self.log.read_text(errors="replace") if self.log.exists() else "")

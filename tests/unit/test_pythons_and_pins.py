@@ -1,7 +1,7 @@
 import pytest
 
 from harness.errors import HarnessError
-from harness.pins import _name, _reason, requirements
+from harness.pins import _name, _reason, install_lines, requirements
 from harness.pythons import python_for
 
 
@@ -33,3 +33,18 @@ def test_uv_failure_reason_is_one_line():
     stderr = ("error: No solution found when resolving dependencies\n  cause: Because there is no version of "
               "celery[redis]==9.9.9 and you require celery[redis]==9.9.9, we can conclude that it is unsatisfiable.")
     assert _reason(stderr) == "there is no version of celery[redis]==9.9.9 and you require celery[redis]==9.9.9"
+
+
+def test_celery_5_gets_no_celery_4_caps():
+    lines = requirements("5.0.5", "3.8", {})
+    assert "vine<5" not in lines and "django==3.2.*" in lines
+
+
+def test_install_lines_keep_the_extras_a_pin_needs():
+    assert install_lines({"celery": "5.7.0", "psycopg": "3.3.9", "kombu": "5.7.0"}) == [
+        "celery[redis]==5.7.0", "psycopg[binary]==3.3.9", "kombu==5.7.0"]
+
+
+def test_unknown_python_line_is_a_clear_error():
+    with pytest.raises(HarnessError, match="no Django/driver line known for Python 3.99"):
+        requirements("5.5.3", "3.99", {})

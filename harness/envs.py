@@ -14,7 +14,7 @@ from harness.pythons import find_python
 from harness.uv import run_uv
 
 READY_MARKER = "celery-repro-env.json"
-LAYOUT = 3  # bump when what goes into an env changes, so old caches are not reused
+LAYOUT = 4  # bump when what goes into an env changes, so old caches are not reused
 
 
 @dataclass(frozen=True)

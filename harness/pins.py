@@ -11,10 +11,11 @@ from harness.uv import run_uv
 
 # What every cell pins, so a rerun installs the same set.
 PINNED = ("celery", "kombu", "billiard", "amqp", "vine", "redis", "django",
-          "psycopg2-binary", "psycopg", "psycopg-pool")
-# Extras installed with a pinned package: kombu's redis transport needs packaging from 5.7 on,
+          "psycopg2-binary", "psycopg", "psycopg-pool", "setuptools")
+# Extras installed with a pinned package: kombu's redis transport needs packaging from kombu 5.7
+# on (declared only in kombu's own redis extra, which older celery[redis] does not pull in),
 # and psycopg 3 needs its binary libpq build.
-EXTRAS = {"celery": "celery[redis]", "psycopg": "psycopg[binary]"}
+EXTRAS = {"celery": "celery[redis]", "kombu": "kombu[redis]", "psycopg": "psycopg[binary]"}
 
 # Django and driver by Python: Django 3.2 with psycopg2 up to 3.9, Django 5.2 with psycopg 3 after.
 DJANGO_BY_PYTHON = {
@@ -32,7 +33,9 @@ def requirements(celery: str, python: str, overrides: dict[str, str]) -> list[st
     if python not in DJANGO_BY_PYTHON:
         raise HarnessError(f"no Django/driver line known for Python {python} (known: {', '.join(DJANGO_BY_PYTHON)})")
     era = DJANGO_BY_PYTHON[python] + (CELERY4_CAPS if celery.startswith("4.") else [])
-    lines = [f"celery[redis]=={celery}"] + [line for line in era if _name(line) not in overrides]
+    # setuptools: Celery 5.0-5.2 import pkg_resources, which uv venvs do not ship (gone in setuptools 81)
+    lines = [f"celery[redis]=={celery}", "kombu[redis]", "setuptools<81"]
+    lines += [line for line in era if _name(line) not in overrides]
     return lines + [f"{name}=={version}" for name, version in overrides.items() if name != "celery"]
 
 
@@ -63,7 +66,8 @@ def _compile(lines: list[str], python: str) -> dict[str, str]:
     if done.returncode != 0:
         raise HarnessError(f"cannot resolve {lines[0]} on Python {python}: {_reason(done.stderr)}")
     resolved = dict(line.split("==", 1) for line in done.stdout.splitlines() if "==" in line)
-    return {name: resolved[name] for name in PINNED if name in resolved}
+    wanted = (*PINNED, *(_name(line) for line in lines))
+    return {name: resolved[name] for name in dict.fromkeys(wanted) if name in resolved}
 
 
 def _reason(stderr: str) -> str:

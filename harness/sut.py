@@ -60,14 +60,14 @@ class Worker:
     """One `celery worker` process tree; stopping it sends SIGTERM (warm shutdown) to the main process first."""
 
     def __init__(self, project: DjangoProject, name: str) -> None:
-        self.logfile = project.logdir / f"{name}.log"
+        self.logfile = project.logdir / f"{name}.log"  # stdout and stderr: start-up errors and the log in one file
         variables = project.variables
         command = [str(project.env.python), "-m", "celery", "-A", "repro", "worker", "--loglevel=INFO",
-                   f"--logfile={self.logfile}", f"--hostname={name}@%h", f"--pool={variables['REPRO_POOL']}",
+                   f"--hostname={name}@%h", f"--pool={variables['REPRO_POOL']}",
                    f"--concurrency={variables['REPRO_CONCURRENCY']}",
                    "--without-gossip", "--without-mingle", "--without-heartbeat"]
         self.process = ManagedProcess(f"celery worker ({project.env.pins['celery']})", command, None,
-                                      self._ready, project.logdir / f"{name}.out", env=variables,
+                                      self._ready, self.logfile, env=variables,
                                       cwd=str(DJANGO_PROJECT))
 
     @property

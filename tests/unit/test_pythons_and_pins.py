@@ -41,8 +41,8 @@ def test_celery_5_gets_no_celery_4_caps():
 
 
 def test_install_lines_keep_the_extras_a_pin_needs():
-    assert install_lines({"celery": "5.7.0", "psycopg": "3.3.9", "kombu": "5.7.0"}) == [
-        "celery[redis]==5.7.0", "psycopg[binary]==3.3.9", "kombu==5.7.0"]
+    assert install_lines({"celery": "5.7.0", "psycopg": "3.3.9", "kombu": "5.7.0", "vine": "5.1.0"}) == [
+        "celery[redis]==5.7.0", "psycopg[binary]==3.3.9", "kombu[redis]==5.7.0", "vine==5.1.0"]
 
 
 def test_unknown_python_line_is_a_clear_error():

@@ -88,14 +88,14 @@ def measure_cell(stack, scenario: Scenario, item: PlannedCell, env: CellEnv, cou
     with probe_connection(stack.admin_dsn()) as admin:
         sessions_before = settled_sessions(admin, db)
         with ActivitySampler(stack.admin_dsn(), db) as sampler:
-            clock = time.monotonic()
+            starting = time.monotonic()
             with project.worker(f"{prefix}-{item.cell.celery}") as worker:
-                worker_start_s, clock = time.monotonic() - clock, time.monotonic()
+                ready = time.monotonic()
                 burst = _burst(project, scenario.workload, count, prefix, dsn)
-                clock = time.monotonic()
-            worker_stop_s = time.monotonic() - clock
+                stopping = time.monotonic()
+            stopped = time.monotonic()
         sessions_after = settled_sessions(admin, db)
-    burst["timings"].update(worker_start_s=round(worker_start_s, 3), worker_stop_s=round(worker_stop_s, 3))
+    burst["timings"].update(worker_start_s=round(ready - starting, 3), worker_stop_s=round(stopped - stopping, 3))
     sessions = sessions_after - sessions_before - HARNESS_SESSIONS_PER_CELL
     return {**measured, "burst": burst, "sampler": sampler,
             "summary": summarize(burst, count, sessions, sampler, worker.log_errors())}

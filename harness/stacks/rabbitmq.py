@@ -6,12 +6,12 @@ import hashlib
 import json
 import os
 import re
-import signal
 from pathlib import Path
 
 from harness import binaries
 from harness.stacks.health import amqp_ready, port_open
 from harness.stacks.process import ManagedProcess, free_port
+from harness.stacks.servers import Server
 
 # The applications a broker without plugins boots; linking only these into a private plugins
 # dir halves the boot time (the node scans every directory of its code path).
@@ -22,17 +22,16 @@ CELL_VHOSTS = 32  # created at boot from a definitions file: no rabbitmqctl roun
 GUEST = "guest"
 
 
-class RabbitMQServer:
+class RabbitMQServer(Server):
     """rabbitmq-server run from /usr/lib/rabbitmq/bin, exec'ing into beam so our pid is the node itself."""
 
     name = "rabbitmq"
 
     def __init__(self, root: Path) -> None:
-        self.dir = root / self.name
-        self.port, self.dist_port, self.epmd_port = free_port(), free_port(), free_port()
+        super().__init__(root)
+        self.dist_port, self.epmd_port = free_port(), free_port()
         self.node = f"repro{self.port}@localhost"
         self.epmd: ManagedProcess | None = None
-        self.process: ManagedProcess | None = None
 
     def amqp_url(self, vhost: str) -> str:
         return f"amqp://{GUEST}:{GUEST}@127.0.0.1:{self.port}/{vhost}"
@@ -41,29 +40,32 @@ class RabbitMQServer:
         return f"cell{index % CELL_VHOSTS}"
 
     def start(self) -> None:
-        if self.process is None:
-            self._prepare()
+        """Our own epmd first (bound to loopback), then the node that registers with it."""
+        if self.epmd is None:
+            self.dir.mkdir(parents=True, exist_ok=True)
             self.epmd = ManagedProcess("epmd", [str(binaries.find("epmd")), "-port", str(self.epmd_port),
                                                 "-address", "127.0.0.1"], self.epmd_port,
                                        lambda: port_open(self.epmd_port), self.dir / "epmd.log")
-            self.process = ManagedProcess(self.name, [str(binaries.find("rabbitmq-server"))], self.port,
-                                          lambda: amqp_ready(self.port), self.dir / "server.log", env=self._env())
         if not self.epmd.pid:
             self.epmd.start()
-        self.process.start()
+        super().start()
 
     def stop(self) -> None:
-        if self.process is not None:
-            self.process.close()
-        if self.epmd is not None:
-            self.epmd.stop(signal.SIGTERM)
+        super().stop()
+        if self.epmd is not None:  # epmd outlives the node: stop it by its own pid
             self.epmd.close()
+
+    def command(self) -> list[str]:
+        return [str(binaries.find("rabbitmq-server"))]
+
+    def ready(self) -> bool:
+        return amqp_ready(self.port)
 
     def version(self) -> str:
         match = re.match(r"rabbit-(\S+)", next(iter(sorted(p.name for p in _stock_plugins().glob("rabbit-*"))), ""))
         return match.group(1) if match else "unknown"
 
-    def _env(self) -> dict[str, str]:
+    def env(self) -> dict[str, str]:
         return {
             "HOME": str(self.dir), "RABBITMQ_NODENAME": self.node, "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
             "RABBITMQ_NODE_PORT": str(self.port), "RABBITMQ_DIST_PORT": str(self.dist_port),
@@ -78,7 +80,7 @@ class RabbitMQServer:
             "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1} -noinput",
         }
 
-    def _prepare(self) -> None:
+    def prepare(self) -> None:
         for sub in ("mnesia", "log"):
             (self.dir / sub).mkdir(parents=True, exist_ok=True)
         (self.dir / "enabled_plugins").write_text("[].\n")

@@ -30,7 +30,7 @@ class Server:
             self.dir.mkdir(parents=True, exist_ok=True)
             self.prepare()
             self.process = ManagedProcess(self.name, self.command(), self.port, self.ready,
-                                          self.dir / "server.log", stop_signal=self.stop_signal)
+                                          self.dir / "server.log", env=self.env(), stop_signal=self.stop_signal)
         self.process.start()
 
     def stop(self) -> None:
@@ -42,6 +42,10 @@ class Server:
 
     def command(self) -> list[str]:
         raise NotImplementedError
+
+    def env(self) -> dict[str, str]:
+        """Environment variables the server process needs beyond ours."""
+        return {}
 
     def ready(self) -> bool:
         raise NotImplementedError

@@ -32,9 +32,14 @@ class ProbedExecutor(Executor):
         return self.probe()
 
 
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    """A free TCP port on the loopback interface."""
-    return port_for.select_random()
+    """A free TCP port on the loopback interface, never one this process handed out before."""
+    port = port_for.select_random(exclude_ports=_HANDED_OUT)
+    _HANDED_OUT.add(port)
+    return port
 
 
 def service_user_prefix() -> list[str]:

@@ -35,3 +35,4 @@ def test_latest_run_skips_empty_dirs(tmp_path, monkeypatch):
     (tmp_path / "s" / "20260101T000000Z" / "00-a.json").write_text("{}")
     (tmp_path / "s" / "20270101T000000Z").mkdir()
     assert results.latest_run("s").name == "20260101T000000Z"
+

@@ -14,6 +14,7 @@ KNOWN = {
     "redis-server": ("/usr/bin", "redis-server"),
     "rabbitmq-server": ("/usr/lib/rabbitmq/bin", "rabbitmq-server"),
     "epmd": ("/usr/lib/erlang/bin", "erlang-base"),
+    "openssl": ("/usr/bin", "openssl"),
 }
 
 

@@ -72,13 +72,15 @@ def run(
     scenario: str = typer.Argument(..., help="scenario name, see `harness list`"),
     celery: Optional[List[str]] = typer.Option(None, "--celery", help="run this Celery release instead of the "
                                                "default cells (repeatable)"),
+    cell: Optional[List[str]] = typer.Option(None, "--cell", help="run only the default cell of this name "
+                                             "(repeatable; names in `harness list`)"),
     tasks: Optional[int] = typer.Option(None, "--tasks", min=1, help="tasks per burst (default: the scenario's)"),
     stack: str = typer.Option("local", "--stack", help="local (own server processes) or compose"),
 ) -> None:
     """Run a scenario's cells side by side and write results, a table and a chart."""
     chosen, stack_factory = get_scenario(scenario), open_stack(stack)
     started = time.monotonic()
-    directory = run_scenario(chosen, plan(chosen, celery), stack_factory, say, count=tasks)
+    directory = run_scenario(chosen, plan(chosen, celery, cell), stack_factory, say, count=tasks)
     page, chart = build_report(directory, console)
     console.print(f"results: {directory}  report: {page.name}  chart: {chart.name}  "
                   f"({time.monotonic() - started:.1f}s)")

@@ -137,3 +137,10 @@ def settled_sessions(conn: psycopg.Connection, db: str, quiet_s: float = 0.15, t
             return now
         last = now
     return last
+
+
+def ledger_errors(conn: psycopg.Connection, prefix: str) -> dict[str, int]:
+    """How many executions of one burst failed with each error message (class: first line)."""
+    rows = conn.execute("SELECT error, count(*) FROM ledger_execution WHERE dispatch_id LIKE %s AND error <> '' "
+                        "GROUP BY error ORDER BY count(*) DESC", (prefix + "-%",)).fetchall()
+    return {error: count for error, count in rows}

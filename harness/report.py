@@ -22,6 +22,8 @@ def markdown(records: list[dict], chart_name: str) -> str:
              "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in compare.rows(records)]
     lines += ["", "## Findings", ""] + [f"- {line}" for line in compare.findings(records)]
+    if sentences := compare.sentences(records):
+        lines += ["", "## Seed sentences", ""] + [f"- {line}" for line in sentences]
     lines += ["", f"![{scenario['name']}]({chart_name})", "", "## Provenance", ""]
     first = records[0]
     lines.append(f"- servers: {', '.join(f'{k} {v}' for k, v in first['servers'].items())}; "
@@ -44,7 +46,7 @@ def print_table(records: list[dict], console: Console) -> None:
         style = "red" if row[-1] == "DISAGREES" else None
         table.add_row(*map(escape, row), style=style)
     console.print(table)
-    for line in compare.findings(records):
+    for line in [*compare.findings(records), *compare.sentences(records)]:
         console.print(f"  {escape(line)}")
 
 

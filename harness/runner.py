@@ -10,7 +10,7 @@ from typing import Callable
 from harness.envs import CellEnv, ensure_env
 from harness.metadata import collect_all
 from harness.pins import resolve
-from harness.probes import (ActivitySampler, ledger_counts, probe_connection, settled_sessions,
+from harness.probes import (ActivitySampler, ledger_counts, ledger_errors, probe_connection, settled_sessions,
                             wait_for_drain)
 from harness.pythons import python_for
 from harness.results import cell_filename, run_dir, write_result
@@ -31,9 +31,9 @@ class PlannedCell:
     pins: dict[str, str]
 
 
-def plan(scenario: Scenario, releases: list[str] | None = None) -> list[PlannedCell]:
+def plan(scenario: Scenario, releases: list[str] | None = None, names: list[str] | None = None) -> list[PlannedCell]:
     """Cells to run, each with its Python and complete pins (resolved before anything starts)."""
-    cells = scenario.cells_for_releases(releases) if releases else scenario.cells
+    cells = scenario.cells_for_releases(releases) if releases else scenario.cells_named(names)
     planned = []
     for index, cell in enumerate(cells):
         python = cell.python or python_for(cell.celery)
@@ -97,8 +97,12 @@ def measure_cell(stack, scenario: Scenario, item: PlannedCell, env: CellEnv, cou
         sessions_after = settled_sessions(admin, db)
     burst["timings"].update(worker_start_s=round(ready - starting, 3), worker_stop_s=round(stopped - stopping, 3))
     sessions = sessions_after - sessions_before - HARNESS_SESSIONS_PER_CELL
-    return {**measured, "burst": burst, "sampler": sampler,
-            "summary": summarize(burst, count, sessions, sampler, worker.log_errors())}
+    parent_checks = project.parent_checks()
+    summary = {**summarize(burst, count, sessions, sampler, worker.log_errors()),
+               "worker_log_errors_by_class": worker.log_errors_by_class(), "tasks_timed_out": worker.time_limits_hit(),
+               **summarize_parent(parent_checks)}
+    summary.update(scenario.derive(summary))
+    return {**measured, "burst": burst, "sampler": sampler, "parent_checks": parent_checks, "summary": summary}
 
 
 def cell_record(scenario: Scenario, item: PlannedCell, env: CellEnv, measured: dict) -> dict:
@@ -114,7 +118,8 @@ def cell_record(scenario: Scenario, item: PlannedCell, env: CellEnv, measured: d
         "timings": {**measured["burst"]["timings"], "env_reused": env.reused},
         "probe": {"hz": sampler.hz, "samples": len(sampler.series["t"]),
                   "cpu_pct_of_core": round(100 * sampler.cpu_s / max(sampler.wall_s, 1e-9), 3)},
-        "series": sampler.series, "summary": summary, "verdict": verdict,
+        "series": sampler.series, "parent_checks": measured["parent_checks"], "errors": measured["burst"]["errors"],
+        "summary": summary, "verdict": verdict,
         "agrees_with_claim": None if claim is None else claim.expect == verdict,
     }
 
@@ -122,7 +127,8 @@ def cell_record(scenario: Scenario, item: PlannedCell, env: CellEnv, measured: d
 def progress_line(name: str, record: dict) -> str:
     summary = record["summary"]
     return (f"cell {name}: {summary['tasks_executed']}/{summary['tasks_dispatched']} tasks"
-            f"{'' if summary['drained'] else ' (not drained)'}, {summary['sessions_opened']} sessions "
+            f"{'' if summary['drained'] else ' (not drained)'}, {summary['task_errors']} failed, "
+            f"{summary['sessions_opened']} sessions "
             f"({summary['sessions_per_task']:.3f}/task), {summary['distinct_backend_pids']} backend pids, "
             f"{summary['burst_wall_s']}s -> {record['verdict']}")
 
@@ -133,8 +139,8 @@ def _burst(project: DjangoProject, workload: Burst, count: int, prefix: str, dsn
         dispatch = project.dispatch(workload.task, count, prefix)
         drained = wait_for_drain(ledger, prefix, count, max(workload.drain_timeout_s, count * DRAIN_S_PER_TASK))
         time.sleep(SETTLE_S)
-        counts = ledger_counts(ledger, prefix)
-    return {"dispatch": dispatch, "counts": counts, "drained": drained,
+        counts, errors = ledger_counts(ledger, prefix), ledger_errors(ledger, prefix)
+    return {"dispatch": dispatch, "counts": counts, "drained": drained, "errors": errors,
             "timings": {"dispatch_s": round(dispatch["dispatch_finished"] - dispatch["dispatch_started"], 3)}}
 
 
@@ -150,6 +156,7 @@ def summarize(burst: dict, count: int, sessions_opened: int, sampler: ActivitySa
         "tasks_lost": count - executed,
         "tasks_duplicated": counts.executions - executed,
         "task_errors": counts.errors,
+        "task_errors_by_class": errors_by_class(burst["errors"]),
         "worker_log_errors": worker_log_errors,
         "sessions_opened": sessions_opened,
         "sessions_per_task": round(sessions_opened / max(executed, 1), 4),
@@ -160,3 +167,21 @@ def summarize(burst: dict, count: int, sessions_opened: int, sampler: ActivitySa
         "tasks_per_s": round(executed / wall, 1) if wall else None,
     }
 
+
+
+def errors_by_class(errors: dict[str, int]) -> dict[str, int]:
+    """Ledger error messages folded into their exception class names."""
+    classes: dict[str, int] = {}
+    for message, count in errors.items():
+        name = message.split(":", 1)[0]
+        classes[name] = classes.get(name, 0) + count
+    return classes
+
+
+def summarize_parent(checks: list[dict]) -> dict:
+    """Whether the worker parent's own connection still worked after the burst (None: the cell has none)."""
+    if not checks:
+        return {}
+    last = checks[-1]
+    return {"parent_checks_failed": sum(1 for check in checks if not check["ok"]),
+            "parent_conn_ok_after_burst": bool(last["ok"]) if last["event"] == "worker_shutdown" else None}

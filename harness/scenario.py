@@ -59,6 +59,8 @@ class Scenario:
     verdict: Callable[[dict], str]
     headline: str = ""
     claim_for_release: Callable[[str], Claim | None] = lambda release: None
+    assess: Callable[[list[dict]], list[str]] = lambda records: []  # one line per seed sentence, from results
+    derive: Callable[[dict], dict] = lambda summary: {}  # scenario-specific numbers computed from the summary
 
     @property
     def module(self):
@@ -80,6 +82,16 @@ class Scenario:
 
     def cell_settings(self, cell: Cell) -> dict[str, object]:
         return {**self.settings, **cell.settings}
+
+    def cells_named(self, names: list[str] | None) -> tuple[Cell, ...]:
+        """The default cells, or only those named (a one-line error for a name that is not a cell)."""
+        if not names:
+            return self.cells
+        known = {cell.name: cell for cell in self.cells}
+        if unknown := [name for name in names if name not in known]:
+            raise HarnessError(f"no cell {', '.join(map(repr, unknown))} in {self.name} "
+                               f"(cells: {', '.join(known)})")
+        return tuple(known[name] for name in names)
 
     def cells_for_releases(self, releases: list[str]) -> tuple[Cell, ...]:
         """Ad-hoc cells, one per requested Celery release, with the upstream claim if one is known."""

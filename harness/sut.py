@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
+from collections import Counter
 from pathlib import Path
 
 from harness.envs import CellEnv
@@ -15,14 +17,18 @@ WORKER_STOP_GRACE_S = 30
 
 
 def project_variables(settings: dict, database_url: str, broker_url: str) -> dict[str, str]:
-    """The REPRO_* environment django_project/repro/settings.py reads."""
+    """The REPRO_* environment django_project/repro/settings.py and repro/fork_hooks.py read."""
     return {
         "REPRO_DATABASE_URL": database_url,
         "REPRO_BROKER_URL": broker_url,
         "REPRO_CONN_MAX_AGE": str(settings["CONN_MAX_AGE"]),
         "REPRO_DB_POOL": "1" if settings.get("DB_POOL") else "0",
+        "REPRO_DB_SSLMODE": str(settings.get("DB_SSLMODE", "disable")),
         "REPRO_POOL": str(settings["pool"]),
         "REPRO_CONCURRENCY": str(settings["concurrency"]),
+        "REPRO_TASK_TIME_LIMIT": str(settings.get("TASK_TIME_LIMIT_S", "")),
+        "REPRO_PARENT_CONN": "1" if settings.get("PARENT_CONN") else "0",
+        "REPRO_CHILD_HOOK": str(settings.get("CHILD_HOOK", "none")),
         "PYTHONPATH": str(DJANGO_PROJECT),
         "DJANGO_SETTINGS_MODULE": "repro.settings",
         "PYTHONDONTWRITEBYTECODE": "1",
@@ -33,7 +39,8 @@ class DjangoProject:
     """django_project/ as seen from one cell: its interpreter, environment and log directory."""
 
     def __init__(self, env: CellEnv, variables: dict[str, str], logdir: Path) -> None:
-        self.env, self.variables, self.logdir = env, variables, logdir
+        self.parent_log = logdir / "parent_checks.jsonl"
+        self.env, self.variables, self.logdir = env, {**variables, "REPRO_PARENT_LOG": str(self.parent_log)}, logdir
         logdir.mkdir(parents=True, exist_ok=True)
 
     def run(self, *args: str) -> str:
@@ -54,6 +61,12 @@ class DjangoProject:
 
     def worker(self, name: str) -> "Worker":
         return Worker(self, name)
+
+    def parent_checks(self) -> list[dict]:
+        """The worker parent's own connection checks (REPRO_PARENT_CONN=1), in the order they ran."""
+        if not self.parent_log.exists():
+            return []
+        return [json.loads(line) for line in self.parent_log.read_text().splitlines() if line.strip()]
 
 
 class Worker:
@@ -85,8 +98,21 @@ class Worker:
         self.process.stop_main_first(WORKER_STOP_GRACE_S)
         self.process.close()
 
-    def log_errors(self) -> int:
-        """ERROR lines the worker logged (task failures, connection errors)."""
+    def log_count(self, marker: str) -> int:
+        """Lines of the worker log that contain `marker`."""
         if not self.logfile.exists():
             return 0
-        return sum(1 for line in self.logfile.read_text(errors="replace").splitlines() if "ERROR/" in line)
+        return sum(1 for line in self.logfile.read_text(errors="replace").splitlines() if marker in line)
+
+    def log_errors(self) -> int:
+        """ERROR lines the worker logged (task failures, connection errors)."""
+        return self.log_count("ERROR/")
+
+    def log_errors_by_class(self) -> dict[str, int]:
+        """Task failures in the worker log ('raised unexpected: Class(...)'), by exception class."""
+        text = self.logfile.read_text(errors="replace") if self.logfile.exists() else ""
+        return dict(Counter(re.findall(r"raised unexpected: (\w+)\(", text)))
+
+    def time_limits_hit(self) -> int:
+        """Tasks killed by the hard time limit (hung past the bound)."""
+        return self.log_count("Hard time limit")

@@ -6,6 +6,7 @@ from celery import shared_task
 from django.db import connection
 
 from ledger.models import Execution
+from repro.errortext import describe
 
 
 def backend_pid():
@@ -24,9 +25,20 @@ def record(task, name, started, error=""):
 
 
 def record_error(task, name, started, exc):
-    """Best effort: the database itself may be what failed."""
+    """Record the error; if the connection itself is what failed, once more on a new connection."""
+    error = describe(exc)
+    for attempt in range(2):
+        try:
+            record(task, name, started, error=error)
+            return
+        except Exception:
+            close_quietly()
+
+
+def close_quietly():
+    """Drop Django's connection (Celery's fixup would close an unusable one after the task anyway)."""
     try:
-        record(task, name, started, error="%s: %s" % (type(exc).__name__, exc))
+        connection.close()
     except Exception:
         pass
 

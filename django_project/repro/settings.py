@@ -27,7 +27,7 @@ def _database(url):
         "HOST": parts.hostname,
         "PORT": str(parts.port or 5432),
         "CONN_MAX_AGE": _conn_max_age(os.environ.get("REPRO_CONN_MAX_AGE", "0")),
-        "OPTIONS": {},
+        "OPTIONS": {"sslmode": os.environ.get("REPRO_DB_SSLMODE", "disable")},
     }
     if os.environ.get("REPRO_DB_POOL") == "1":
         _require_native_pool(database)
@@ -54,3 +54,4 @@ CELERY_WORKER_POOL = os.environ.get("REPRO_POOL", "prefork")
 CELERY_WORKER_CONCURRENCY = int(os.environ.get("REPRO_CONCURRENCY", "2"))
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_TIME_LIMIT = int(os.environ["REPRO_TASK_TIME_LIMIT"]) if os.environ.get("REPRO_TASK_TIME_LIMIT") else None

@@ -62,7 +62,8 @@ class PostgresServer(Server):
         self.max_connections = max_connections
 
     def dsn(self, dbname: str = "postgres") -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}"
+        """The harness's own connections never use SSL; a cell chooses its sslmode in Django's OPTIONS."""
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}?sslmode=disable"
 
     def ready(self) -> bool:
         return postgres_ready(self.dsn())
@@ -80,12 +81,25 @@ class PostgresServer(Server):
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode != 0:
             raise HarnessError(f"initdb failed: {last_line(done.stderr)}")
+        self._make_certificate()
+
+    def _make_certificate(self) -> None:
+        """A self-signed certificate so that cells can connect with sslmode=require."""
+        data = self.dir / "data"
+        command = [*service_user_prefix(), str(binaries.find("openssl")), "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                   "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                   "-keyout", str(data / "server.key"), "-out", str(data / "server.crt")]
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise HarnessError(f"openssl could not make the Postgres certificate: {last_line(done.stderr)}")
+        (data / "server.key").chmod(0o600)
 
     def command(self) -> list[str]:
         settings = {
             "listen_addresses": "127.0.0.1", "port": self.port, "unix_socket_directories": self.dir / "sock",
             "max_connections": self.max_connections, "fsync": "off", "synchronous_commit": "off",
             "full_page_writes": "off", "log_connections": "on", "track_activities": "on",
+            "ssl": "on", "ssl_cert_file": "server.crt", "ssl_key_file": "server.key",
         }
         flags = [item for key, value in settings.items() for item in ("-c", f"{key}={value}")]
         return [*service_user_prefix(), str(binaries.find("postgres")), "-D", str(self.dir / "data"), *flags]

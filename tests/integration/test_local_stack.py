@@ -1,7 +1,9 @@
 import socket
 import time
+from urllib.parse import urlsplit
 
 import psutil
+import psycopg
 import pytest
 
 from harness.errors import HarnessError
@@ -47,7 +49,7 @@ def test_no_standard_port_is_used(stack):
 
 def test_cells_get_private_namespaces(stack):
     dsn = stack.create_database("ns_check")
-    assert dsn.endswith("/ns_check") and postgres_ready(dsn)
+    assert urlsplit(dsn).path == "/ns_check" and postgres_ready(dsn)
     assert stack.broker_url("redis", 3).endswith("/3")
     assert stack.broker_url("rabbitmq", 3).endswith("/cell3")
 
@@ -67,3 +69,11 @@ def test_busy_port_is_a_clear_error(tmp_path):
         server.port = sock.getsockname()[1]
         with pytest.raises(HarnessError, match=f"port {server.port} on 127.0.0.1 is already in use"):
             server.start()
+
+
+def test_postgres_serves_plain_and_tls_clients(stack):
+    ssl_query = "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
+    with psycopg.connect(stack.admin_dsn()) as plain:
+        assert plain.execute(ssl_query).fetchone() == (False,)
+    with psycopg.connect(stack.admin_dsn().replace("sslmode=disable", "sslmode=require")) as tls:
+        assert tls.execute(ssl_query).fetchone() == (True,)

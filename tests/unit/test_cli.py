@@ -1,3 +1,4 @@
+import re
 import subprocess
 import sys
 
@@ -9,7 +10,15 @@ def harness(*args):
 def test_unknown_scenario_is_one_line_and_exit_2():
     done = harness("run", "nope")
     assert done.returncode == 2
-    assert done.stdout.strip().splitlines() == ["error: unknown scenario 'nope' (known: conn_max_age)"]
+    [line] = done.stdout.strip().splitlines()
+    assert re.fullmatch(r"error: unknown scenario 'nope' \(known: conn_max_age, fork_inherited_conn.*\)", line)
+
+
+def test_unknown_cell_is_one_line_and_exit_2():
+    done = harness("run", "fork_inherited_conn", "--cell", "9.9.9")
+    assert done.returncode == 2
+    [line] = done.stdout.strip().splitlines()
+    assert line.startswith("error: no cell '9.9.9' in fork_inherited_conn (cells: 4.2.0, 4.2.0 ssl, ")
 
 
 def test_unknown_stack_is_refused_before_anything_starts():

@@ -32,3 +32,42 @@ def test_describe_is_plain_data_with_a_source_hash():
     described = get_scenario("conn_max_age").describe()
     assert described["headline"] == "sessions_per_task"
     assert len(described["source_hash"]) == 16
+
+
+def test_cells_can_be_chosen_by_name_and_unknown_names_are_refused():
+    scenario = get_scenario("fork_inherited_conn")
+    assert [cell.name for cell in scenario.cells_named(["5.5.3 ssl"])] == ["5.5.3 ssl"]
+    with pytest.raises(HarnessError, match=r"no cell 'nope' in fork_inherited_conn \(cells: 4.2.0, "):
+        scenario.cells_named(["nope"])
+
+
+@pytest.mark.parametrize("release, expect", [
+    ("4.1.1", FIXED), ("4.2.0", BROKEN), ("4.3.1", BROKEN), ("4.4.0rc1", FIXED), ("5.5.3", FIXED), ("5.7.0", FIXED),
+])
+def test_fork_claims_follow_on_worker_process_init(release, expect):
+    assert get_scenario("fork_inherited_conn").claim_for_release(release).expect == expect
+
+
+def _record(name, celery, settings, breakage, errors=None, parent_checks=()):
+    base = {"CONN_MAX_AGE": 60, "CHILD_HOOK": "none", "DB_SSLMODE": "require", "TASK_TIME_LIMIT_S": 15}
+    return {"cell": {"name": name}, "pins": {"celery": celery}, "settings": {**base, **settings},
+            "errors": errors or {}, "parent_checks": list(parent_checks),
+            "summary": {"breakage_events": breakage, "tasks_timed_out": 0,
+                        "parent_checks_failed": sum(1 for c in parent_checks if not c["ok"])}}
+
+
+def test_fork_assessment_pairs_cells_that_differ_in_one_setting():
+    records = [
+        _record("a", "4.2.0", {}, 4, {"DatabaseError: x / SSL SYSCALL error: Bad file descriptor": 4}),
+        _record("a fixed", "4.2.0", {"CHILD_HOOK": "fix_django_db"}, 0),
+        _record("b fixed", "5.5.3", {"CHILD_HOOK": "fix_django_db"}, 0),  # no twin on its release
+        _record("a naive", "4.2.0", {"CHILD_HOOK": "close_all"}, 1,
+                parent_checks=[{"ok": True}, {"ok": False, "error": "InterfaceError: connection already closed"}]),
+    ]
+    lines = get_scenario("fork_inherited_conn").assess(records)
+    assert "confirmed (a naive: parent checks failed 1 of 2)" in lines[0]
+    assert "'SSL SYSCALL error: Bad file descriptor': confirmed, 4 in a (tasks)" in lines
+    assert "'connection already closed': confirmed, 1 in a naive (parent)" in lines
+    assert "'server closed the connection unexpectedly': not seen in any cell" in lines
+    assert any(line.endswith("without -> with: a 4 -> a fixed 0") for line in lines)
+    assert any(line.startswith("CONN_MAX_AGE = 0 avoids it: no pair") for line in lines)

@@ -1,0 +1,72 @@
+"""Optional worker hooks around the prefork fork: a parent-side connection and a child init hook.
+
+REPRO_PARENT_CONN=1: the worker parent opens Django's connection in `worker_init` (before the
+pool forks, as apps do from AppConfig.ready() or a startup check) and checks it again at
+`worker_ready` and `worker_shutdown`, appending one JSON line per check to REPRO_PARENT_LOG.
+REPRO_CHILD_HOOK: a `worker_process_init` handler run in each pool child before Celery's own:
+`fix_django_db` (the workaround of seed 000) or `close_all` (plain `connections.close_all()`).
+"""
+import json
+import os
+import time
+
+from celery import signals
+
+from repro.errortext import describe
+
+
+def check_parent_connection(event):
+    """Query on the parent's connection; record whether it worked, with which backend, over SSL or not."""
+    from django.db import connection
+
+    entry = {"event": event, "pid": os.getpid(), "at": time.time()}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid(), coalesce((SELECT ssl FROM pg_stat_ssl "
+                           "WHERE pid = pg_backend_pid()), false)")
+            entry["backend_pid"], entry["ssl"] = cursor.fetchone()
+        entry["ok"] = True
+    except Exception as exc:
+        entry.update(ok=False, error=describe(exc))
+    with open(os.environ["REPRO_PARENT_LOG"], "a") as log:
+        log.write(json.dumps(entry) + "\n")
+
+
+def fix_django_db(**kwargs):
+    """Seed 000's workaround, verbatim in effect: close inherited sockets without network I/O, then close()."""
+    import django.db
+
+    for c in django.db.connections.all():
+        if c and c.connection:
+            try:
+                os.close(c.connection.fileno())
+            except (AttributeError, OSError, TypeError, django.db.InterfaceError):
+                pass
+            try:
+                c.close()
+            except django.db.InterfaceError:
+                pass
+            except django.db.DatabaseError as exc:
+                str_exc = str(exc)
+                if "closed" not in str_exc and "not connected" not in str_exc:
+                    raise
+
+
+def close_all(**kwargs):
+    """What many guides suggest: close every connection when a pool child starts."""
+    from django.db import connections
+
+    connections.close_all()
+
+
+CHILD_HOOKS = {"none": None, "fix_django_db": fix_django_db, "close_all": close_all}
+
+
+def install():
+    if os.environ.get("REPRO_PARENT_CONN") == "1":
+        signals.worker_init.connect(lambda **kwargs: check_parent_connection("worker_init"), weak=False)
+        signals.worker_ready.connect(lambda **kwargs: check_parent_connection("worker_ready"), weak=False)
+        signals.worker_shutdown.connect(lambda **kwargs: check_parent_connection("worker_shutdown"), weak=False)
+    hook = CHILD_HOOKS[os.environ.get("REPRO_CHILD_HOOK", "none")]
+    if hook is not None:
+        signals.worker_process_init.connect(hook, weak=False)

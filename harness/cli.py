@@ -58,7 +58,7 @@ def list_scenarios() -> None:
         console.print(f"[bold]{scenario.name}[/bold]: {scenario.title}")
         console.print(escape(f"  claim: {scenario.claim}"))
         console.print(escape(f"  services: {', '.join(scenario.services)}; settings: {scenario.settings}"))
-        console.print(f"  workload: {scenario.workload.count} x {scenario.workload.task}")
+        console.print(f"  workload: {scenario.workload.describe()}")
         console.print(f"  verdict: {scenario.verdict_rule}; metrics: {', '.join(scenario.metrics)}")
         for cell in scenario.cells:
             claim = f"{cell.claim.expect} per {cell.claim.source}" if cell.claim else "no claim"

@@ -40,6 +40,17 @@ def findings(records: list[dict]) -> list[str]:
     return lines
 
 
+def twins(records: list[dict], key: str, value, default) -> list[tuple[dict, dict]]:
+    """Pairs (base, variant) of cells on the same release and Python whose settings differ only in `key`:
+    `default` in the base, `value` in the variant."""
+    def rest(record: dict) -> tuple:
+        others = {k: v for k, v in record["settings"].items() if k != key}
+        return record["pins"]["celery"], record["python"], sorted(others.items(), key=str)
+
+    return [(base, variant) for variant in records if variant["settings"].get(key) == value
+            for base in records if base["settings"].get(key) == default and rest(base) == rest(variant)]
+
+
 def sentences(records: list[dict]) -> list[str]:
     """The scenario's own verdict on each sentence of its seed, computed from these results alone."""
     from harness.scenario import all_scenarios

@@ -21,8 +21,10 @@ EXTRAS = {"celery": "celery[redis]", "kombu": "kombu[redis]", "psycopg": "psycop
 DJANGO_BY_PYTHON = {
     "3.6": ["django==3.2.*", "psycopg2-binary"],
     "3.8": ["django==3.2.*", "psycopg2-binary"],
+    "3.9": ["django==4.2.*", "psycopg[binary]"],
     "3.10": ["django==5.2.*", "psycopg[binary]", "psycopg-pool"],
     "3.11": ["django==5.2.*", "psycopg[binary]", "psycopg-pool"],
+    "3.12": ["django==5.2.*", "psycopg[binary]", "psycopg-pool"],
 }
 # Celery 4.x imports vine 1.x, the redis-py 3 API and importlib-metadata's old entry points.
 CELERY4_CAPS = ["vine<5", "redis<4", "importlib-metadata<5"]

@@ -24,13 +24,10 @@ def draw_run_chart(records: list[dict], path: Path) -> Path:
     bars.set_title(f"{headline} by cell (red: broken, green: fixed)")
     for x, value in enumerate(values):
         bars.annotate(f"{value:.3g}", (x, value), ha="center", va="bottom", fontsize=8)
-    for record in records:
-        series = record["series"]
-        lines.plot(series["t"], series["backends"], label=record["cell"]["name"], linewidth=1.2)
-    lines.set_xlabel("seconds since sampling began (worker start)")
-    lines.set_ylabel("client backends of the cell database")
-    lines.set_title("Postgres backends over time")
-    lines.legend(fontsize=7)
+    if records[0].get("memory"):
+        _memory_panel(lines, records)
+    else:
+        _backends_panel(lines, records)
     figure.suptitle(records[0]["scenario"]["title"])
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -39,3 +36,28 @@ def draw_run_chart(records: list[dict], path: Path) -> Path:
     plt.close(figure)
     tmp.replace(path)
     return path
+
+
+def _backends_panel(axes, records: list[dict]) -> None:
+    axes.set_prop_cycle(color=plt.cm.tab20.colors)
+    for record in records:
+        series = record["series"]
+        axes.plot(series["t"], series["backends"], label=record["cell"]["name"], linewidth=1.2)
+    axes.set_xlabel("seconds since sampling began (worker start)")
+    axes.set_ylabel("client backends of the cell database")
+    axes.set_title("Postgres backends over time")
+    axes.legend(fontsize=7)
+
+
+def _memory_panel(axes, records: list[dict]) -> None:
+    axes.set_prop_cycle(color=plt.cm.tab20.colors)  # up to 20 cells without repeating a colour
+    for record in records:
+        memory = record["memory"]
+        axes.plot(memory["tasks_done"], memory["child_rss_mb"], label=record["cell"]["name"], linewidth=1.2)
+    count = records[0]["workload"]["count"]
+    axes.axvline(count, color="#7f8c8d", linestyle=":", linewidth=1)
+    axes.annotate("failing tasks | control tasks", (count, axes.get_ylim()[0]), ha="center", va="bottom", fontsize=7)
+    axes.set_xlabel("tasks done")
+    axes.set_ylabel("pool child RSS (MB)")
+    axes.set_title("Pool child RSS against tasks done")
+    axes.legend(fontsize=7)

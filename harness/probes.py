@@ -144,3 +144,10 @@ def ledger_errors(conn: psycopg.Connection, prefix: str) -> dict[str, int]:
     rows = conn.execute("SELECT error, count(*) FROM ledger_execution WHERE dispatch_id LIKE %s AND error <> '' "
                         "GROUP BY error ORDER BY count(*) DESC", (prefix + "-%",)).fetchall()
     return {error: count for error, count in rows}
+
+
+def ledger_rows(conn: psycopg.Connection, prefix: str) -> list[tuple[str, float, int | None, int]]:
+    """(task, finished, gc_objects, dispatch index) of every execution of one burst, in finishing order."""
+    rows = conn.execute("SELECT task, finished, gc_objects, dispatch_id FROM ledger_execution "
+                        "WHERE dispatch_id LIKE %s ORDER BY finished", (prefix + "-%",)).fetchall()
+    return [(task, finished, gc, int(dispatch_id.rsplit("-", 1)[1])) for task, finished, gc, dispatch_id in rows]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, asdict
 from datetime import datetime, timezone
 from pathlib import Path
@@ -10,8 +11,10 @@ from typing import Callable
 from harness.envs import CellEnv, ensure_env
 from harness.metadata import collect_all
 from harness.pins import resolve
-from harness.probes import (ActivitySampler, ledger_counts, ledger_errors, probe_connection, settled_sessions,
-                            wait_for_drain)
+from harness.leakfit import tasks_done
+from harness.memory import MemorySampler
+from harness.probes import (ActivitySampler, ledger_counts, ledger_errors, ledger_rows, probe_connection,
+                            settled_sessions, wait_for_drain)
 from harness.pythons import python_for
 from harness.results import cell_filename, run_dir, write_result
 from harness.scenario import Burst, Cell, Scenario
@@ -91,18 +94,27 @@ def measure_cell(stack, scenario: Scenario, item: PlannedCell, env: CellEnv, cou
             starting = time.monotonic()
             with project.worker(f"{prefix}-{item.cell.celery}") as worker:
                 ready = time.monotonic()
-                burst = _burst(project, scenario.workload, count, prefix, dsn)
+                with memory_probe(scenario, worker.pid) as memory:
+                    burst = _burst(project, scenario.workload, count, prefix, dsn)
                 stopping = time.monotonic()
             stopped = time.monotonic()
         sessions_after = settled_sessions(admin, db)
     burst["timings"].update(worker_start_s=round(ready - starting, 3), worker_stop_s=round(stopped - stopping, 3))
     sessions = sessions_after - sessions_before - HARNESS_SESSIONS_PER_CELL
+    return {**measured, **cell_summary(scenario, burst, sessions, sampler, worker, project, memory)}
+
+
+def cell_summary(scenario: Scenario, burst: dict, sessions: int, sampler: ActivitySampler, worker, project,
+                 memory: MemorySampler | None) -> dict:
+    """Summary numbers of one cell: the burst's, the worker log's, the parent's checks, the scenario's own."""
     parent_checks = project.parent_checks()
-    summary = {**summarize(burst, count, sessions, sampler, worker.log_errors()),
+    summary = {**summarize(burst, sessions, sampler, worker.log_errors()),
                "worker_log_errors_by_class": worker.log_errors_by_class(), "tasks_timed_out": worker.time_limits_hit(),
                **summarize_parent(parent_checks)}
-    summary.update(scenario.derive(summary))
-    return {**measured, "burst": burst, "sampler": sampler, "parent_checks": parent_checks, "summary": summary}
+    memory_series = memory_record(memory, burst["rows"])
+    summary.update(scenario.derive(summary, {"memory": memory_series, "rows": burst["rows"]}))
+    return {"burst": burst, "sampler": sampler, "parent_checks": parent_checks, "memory": memory_series,
+            "summary": summary}
 
 
 def cell_record(scenario: Scenario, item: PlannedCell, env: CellEnv, measured: dict) -> dict:
@@ -113,40 +125,42 @@ def cell_record(scenario: Scenario, item: PlannedCell, env: CellEnv, measured: d
         "scenario": scenario.describe(),
         "cell": {"index": item.index, "name": item.cell.name, "claim": asdict(claim) if claim else None},
         "pins": item.pins, "freeze": env.freeze, "python": env.python_version, "settings": measured["settings"],
-        "workload": {"task": scenario.workload.task, "count": measured["count"]},
+        "workload": {"tasks": scenario.workload.tasks, "count": measured["count"]},
         "started_at": measured["started_at"], "finished_at": datetime.now(timezone.utc).isoformat(),
         "timings": {**measured["burst"]["timings"], "env_reused": env.reused},
         "probe": {"hz": sampler.hz, "samples": len(sampler.series["t"]),
                   "cpu_pct_of_core": round(100 * sampler.cpu_s / max(sampler.wall_s, 1e-9), 3)},
-        "series": sampler.series, "parent_checks": measured["parent_checks"], "errors": measured["burst"]["errors"],
+        "series": sampler.series, "memory": measured["memory"], "parent_checks": measured["parent_checks"],
+        "errors": measured["burst"]["errors"],
         "summary": summary, "verdict": verdict,
         "agrees_with_claim": None if claim is None else claim.expect == verdict,
     }
 
 
 def progress_line(name: str, record: dict) -> str:
-    summary = record["summary"]
+    summary, headline = record["summary"], record["scenario"]["headline"]
     return (f"cell {name}: {summary['tasks_executed']}/{summary['tasks_dispatched']} tasks"
             f"{'' if summary['drained'] else ' (not drained)'}, {summary['task_errors']} failed, "
-            f"{summary['sessions_opened']} sessions "
-            f"({summary['sessions_per_task']:.3f}/task), {summary['distinct_backend_pids']} backend pids, "
-            f"{summary['burst_wall_s']}s -> {record['verdict']}")
+            f"{summary['sessions_opened']} sessions ({summary['sessions_per_task']:.3f}/task), "
+            f"{summary['burst_wall_s']}s, {headline} {summary.get(headline)} -> {record['verdict']}")
 
 
 def _burst(project: DjangoProject, workload: Burst, count: int, prefix: str, dsn: str) -> dict:
     """Dispatch the burst, wait for the ledger to show every task, let the samples settle."""
+    total = count * len(workload.tasks)
     with probe_connection(dsn) as ledger:
-        dispatch = project.dispatch(workload.task, count, prefix)
-        drained = wait_for_drain(ledger, prefix, count, max(workload.drain_timeout_s, count * DRAIN_S_PER_TASK))
+        dispatch = project.dispatch(workload.tasks, count, prefix)
+        drained = wait_for_drain(ledger, prefix, total, max(workload.drain_timeout_s, total * DRAIN_S_PER_TASK))
         time.sleep(SETTLE_S)
-        counts, errors = ledger_counts(ledger, prefix), ledger_errors(ledger, prefix)
-    return {"dispatch": dispatch, "counts": counts, "drained": drained, "errors": errors,
+        counts, errors, rows = ledger_counts(ledger, prefix), ledger_errors(ledger, prefix), ledger_rows(ledger, prefix)
+    return {"dispatch": dispatch, "counts": counts, "drained": drained, "errors": errors, "rows": rows,
             "timings": {"dispatch_s": round(dispatch["dispatch_finished"] - dispatch["dispatch_started"], 3)}}
 
 
-def summarize(burst: dict, count: int, sessions_opened: int, sampler: ActivitySampler, worker_log_errors: int) -> dict:
+def summarize(burst: dict, sessions_opened: int, sampler: ActivitySampler, worker_log_errors: int) -> dict:
     """The summary numbers every burst cell reports, each with its unit in its name."""
     counts, dispatch = burst["counts"], burst["dispatch"]
+    count = dispatch["count"]  # every task of every kind in the burst
     executed = counts.distinct_tasks
     wall = (counts.last_finish - dispatch["dispatch_started"]) if counts.last_finish else None
     return {
@@ -185,3 +199,17 @@ def summarize_parent(checks: list[dict]) -> dict:
     last = checks[-1]
     return {"parent_checks_failed": sum(1 for check in checks if not check["ok"]),
             "parent_conn_ok_after_burst": bool(last["ok"]) if last["event"] == "worker_shutdown" else None}
+
+
+def memory_probe(scenario: Scenario, pid: int | None):
+    """A MemorySampler on the worker when the scenario measures memory, else nothing."""
+    return MemorySampler(pid) if "memory" in scenario.probes and pid else nullcontext()
+
+
+def memory_record(memory: MemorySampler | None, rows: list) -> dict | None:
+    """The memory time series with the number of tasks done (all phases) at each sample."""
+    if memory is None:
+        return None
+    done = tasks_done(memory.series["t"], sorted(finished for _, finished, _, _ in rows))
+    return {**memory.series, "tasks_done": done, "hz": memory.hz,
+            "cpu_pct_of_core": round(100 * memory.cpu_s / max(memory.wall_s, 1e-9), 3)}

@@ -36,11 +36,19 @@ class Cell:
 
 @dataclass(frozen=True)
 class Burst:
-    """Dispatch `count` tasks named `task` as fast as possible, then wait for them to drain."""
+    """Dispatch `count` tasks named `task` (then `count` of each task in `then`) at once, then wait for the drain."""
 
     task: str
     count: int
     drain_timeout_s: float = 120.0
+    then: tuple[str, ...] = ()
+
+    @property
+    def tasks(self) -> list[str]:
+        return [self.task, *self.then]
+
+    def describe(self, count: int | None = None) -> str:
+        return " then ".join(f"{count or self.count} x {task}" for task in self.tasks)
 
 
 @dataclass(frozen=True)
@@ -60,7 +68,8 @@ class Scenario:
     headline: str = ""
     claim_for_release: Callable[[str], Claim | None] = lambda release: None
     assess: Callable[[list[dict]], list[str]] = lambda records: []  # one line per seed sentence, from results
-    derive: Callable[[dict], dict] = lambda summary: {}  # scenario-specific numbers computed from the summary
+    derive: Callable[[dict, dict], dict] = lambda summary, data: {}  # own numbers from summary + raw data
+    probes: tuple[str, ...] = ("postgres",)  # "memory" adds RSS/USS of the worker and its pool children
 
     @property
     def module(self):

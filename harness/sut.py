@@ -17,7 +17,7 @@ WORKER_STOP_GRACE_S = 30
 
 
 def project_variables(settings: dict, database_url: str, broker_url: str) -> dict[str, str]:
-    """The REPRO_* environment django_project/repro/settings.py and repro/fork_hooks.py read."""
+    """The REPRO_* environment django_project/repro/settings.py and repro/worker_hooks.py read."""
     return {
         "REPRO_DATABASE_URL": database_url,
         "REPRO_BROKER_URL": broker_url,
@@ -29,6 +29,10 @@ def project_variables(settings: dict, database_url: str, broker_url: str) -> dic
         "REPRO_TASK_TIME_LIMIT": str(settings.get("TASK_TIME_LIMIT_S", "")),
         "REPRO_PARENT_CONN": "1" if settings.get("PARENT_CONN") else "0",
         "REPRO_CHILD_HOOK": str(settings.get("CHILD_HOOK", "none")),
+        "REPRO_LEAK_BYTES": str(settings.get("LEAK_BYTES", 1 << 20)),
+        "REPRO_FAIL_MODE": str(settings.get("FAIL_MODE", "raise")),
+        "REPRO_MAX_TASKS_PER_CHILD": str(settings.get("MAX_TASKS_PER_CHILD") or ""),
+        "REPRO_GC_ON_FAILURE": "1" if settings.get("GC_ON_FAILURE") else "0",
         "PYTHONPATH": str(DJANGO_PROJECT),
         "DJANGO_SETTINGS_MODULE": "repro.settings",
         "PYTHONDONTWRITEBYTECODE": "1",
@@ -55,8 +59,10 @@ class DjangoProject:
     def migrate(self) -> None:
         self.run("manage.py", "migrate", "--noinput", "-v", "0")
 
-    def dispatch(self, task: str, count: int, prefix: str) -> dict:
-        out = self.run("dispatch.py", "--task", task, "--count", str(count), "--prefix", prefix)
+    def dispatch(self, tasks: list[str], count: int, prefix: str) -> dict:
+        """Send `count` of each task in turn; ids PREFIX-00000 on, numbered across the tasks."""
+        out = self.run("dispatch.py", *[arg for task in tasks for arg in ("--task", task)], "--count", str(count),
+                       "--prefix", prefix)
         return json.loads(out.strip().splitlines()[-1])
 
     def worker(self, name: str) -> "Worker":

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from packaging.version import Version
 
+from harness.compare import twins
 from harness.scenario import BROKEN, FIXED, Burst, Cell, Claim, Scenario
 
 SEED = "seed 000"
@@ -40,7 +41,7 @@ def breakage(summary: dict) -> int:
             + summary.get("parent_checks_failed", 0))
 
 
-def derive(summary: dict) -> dict:
+def derive(summary: dict, data: dict) -> dict:
     return {"breakage_events": breakage(summary)}
 
 
@@ -84,20 +85,8 @@ def _parent_line(records: list[dict]) -> str:
     return f"close() in a child breaks the parent's connection: {'confirmed' if broken else 'refuted'} ({detail})"
 
 
-def _twins(records: list[dict], key: str, value) -> list[tuple[dict, dict]]:
-    """Pairs of cells on the same release that differ only in settings[key]: the default, then `value`."""
-    pairs = []
-    for variant in (r for r in records if r["settings"].get(key) == value):
-        same = {k: v for k, v in variant["settings"].items() if k != key}
-        for base in records:
-            if (base["settings"].get(key) == SETTINGS[key] and base["pins"]["celery"] == variant["pins"]["celery"]
-                    and {k: v for k, v in base["settings"].items() if k != key} == same):
-                pairs.append((base, variant))
-    return pairs
-
-
 def _mitigation_line(records: list[dict], what: str, key: str, value) -> str:
-    pairs = _twins(records, key, value)
+    pairs = twins(records, key, value, SETTINGS[key])
     if not pairs:
         return f"{what}: no pair of cells (same release, with and without it) in this run"
     changes = "; ".join(f"{base['cell']['name']} {base['summary']['breakage_events']} -> {variant['cell']['name']} "

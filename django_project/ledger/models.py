@@ -10,6 +10,7 @@ class Execution(models.Model):
     started = models.FloatField()
     finished = models.FloatField()
     error = models.TextField(blank=True, default="")
+    gc_objects = models.IntegerField(null=True)  # len(gc.get_objects()) in the worker, where a task reports it
 
     class Meta:
         db_table = "ledger_execution"

@@ -1,4 +1,5 @@
 """The tasks every scenario dispatches; each writes its ledger row."""
+import gc
 import os
 import time
 
@@ -10,7 +11,8 @@ from repro.errortext import describe
 
 
 def backend_pid():
-    """The Postgres backend pid of Django's current connection (psycopg2 or psycopg 3)."""
+    """The Postgres backend pid of Django's connection (psycopg2 or psycopg 3), connecting if need be."""
+    connection.ensure_connection()
     raw = connection.connection
     if raw is None:
         return None
@@ -19,9 +21,10 @@ def backend_pid():
     return raw.info.backend_pid
 
 
-def record(task, name, started, error=""):
+def record(task, name, started, error="", gc_objects=None):
     Execution.objects.create(dispatch_id=task.request.id, task=name, worker_pid=os.getpid(),
-                             backend_pid=backend_pid(), started=started, finished=time.time(), error=error)
+                             backend_pid=backend_pid(), started=started, finished=time.time(), error=error,
+                             gc_objects=gc_objects)
 
 
 def record_error(task, name, started, exc):
@@ -62,3 +65,38 @@ def fail(self):
     error = RuntimeError("fail task raised on purpose")
     record_error(self, "fail", started, error)
     raise error
+
+
+class ExpectedFailure(Exception):
+    """Declared in `throws`: Celery logs it without a traceback (a handled failure)."""
+
+
+GC_EVERY = 50  # count gc-tracked objects on every 50th task (the count walks the whole heap)
+
+
+def holding_memory(task, name, outcome=""):
+    """Allocate REPRO_LEAK_BYTES as a frame local, record the task; the caller then returns or raises."""
+    started = time.time()
+    payload = b"x" * int(os.environ.get("REPRO_LEAK_BYTES", "1048576"))  # written, so resident
+    index = int(task.request.id.rsplit("-", 1)[-1])
+    record(task, name, started, error=outcome, gc_objects=len(gc.get_objects()) if index % GC_EVERY == 0 else None)
+    return payload
+
+
+@shared_task(bind=True, throws=(ExpectedFailure,), max_retries=0)
+def fail_holding_memory(self):
+    """Fails with a large local in its frame, the way REPRO_FAIL_MODE says: raise, throws or retry."""
+    mode = os.environ.get("REPRO_FAIL_MODE", "raise")
+    payload = holding_memory(self, "fail_holding_memory", "failed on purpose: %s" % mode)
+    if mode == "throws":
+        raise ExpectedFailure("declared failure holding %d bytes" % len(payload))
+    if mode == "retry":
+        raise self.retry(exc=RuntimeError("retry exhausted holding %d bytes" % len(payload)), countdown=0)
+    raise RuntimeError("unhandled failure holding %d bytes" % len(payload))
+
+
+@shared_task(bind=True)
+def ok_holding_memory(self):
+    """The control: the same allocation, then a normal return."""
+    payload = holding_memory(self, "ok_holding_memory")
+    return len(payload)

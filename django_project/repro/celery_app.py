@@ -3,11 +3,11 @@ import os
 
 from celery import Celery
 
-from repro import fork_hooks
+from repro import worker_hooks
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "repro.settings")
 
 app = Celery("repro")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-fork_hooks.install()
+worker_hooks.install()

@@ -50,7 +50,7 @@ def test_fork_claims_follow_on_worker_process_init(release, expect):
 
 def _record(name, celery, settings, breakage, errors=None, parent_checks=()):
     base = {"CONN_MAX_AGE": 60, "CHILD_HOOK": "none", "DB_SSLMODE": "require", "TASK_TIME_LIMIT_S": 15}
-    return {"cell": {"name": name}, "pins": {"celery": celery}, "settings": {**base, **settings},
+    return {"cell": {"name": name}, "pins": {"celery": celery}, "python": "3.8.18", "settings": {**base, **settings},
             "errors": errors or {}, "parent_checks": list(parent_checks),
             "summary": {"breakage_events": breakage, "tasks_timed_out": 0,
                         "parent_checks_failed": sum(1 for c in parent_checks if not c["ok"])}}
@@ -71,3 +71,46 @@ def test_fork_assessment_pairs_cells_that_differ_in_one_setting():
     assert "'server closed the connection unexpectedly': not seen in any cell" in lines
     assert any(line.endswith("without -> with: a 4 -> a fixed 0") for line in lines)
     assert any(line.startswith("CONN_MAX_AGE = 0 avoids it: no pair") for line in lines)
+
+
+def test_leak_verdict_comes_from_the_interval_not_the_point():
+    scenario = get_scenario("exception_leak")
+    assert scenario.verdict({"fail_rss_slope_low_kb_per_task": 30, "fail_rss_slope_high_kb_per_task": 90}) == BROKEN
+    assert scenario.verdict({"fail_rss_slope_low_kb_per_task": 1, "fail_rss_slope_high_kb_per_task": 15}) == FIXED
+    assert scenario.verdict({"fail_rss_slope_low_kb_per_task": 15, "fail_rss_slope_high_kb_per_task": 25}) == "inconclusive"
+    assert scenario.verdict({"fail_rss_slope_low_kb_per_task": None, "fail_rss_slope_high_kb_per_task": None}) == "inconclusive"
+
+
+def test_leak_growth_shape_tells_levelling_off_from_unbounded():
+    from harness.leakfit import Slope
+    from scenarios.exception_leak import growth_shape
+
+    growing, slower, flat = Slope(200, 190, 210, 50), Slope(60, 50, 70, 50), Slope(2, -5, 9, 50)
+    assert growth_shape(growing, growing) == "grows steadily"
+    assert growth_shape(growing, slower) == "grows, slowing"
+    assert growth_shape(growing, flat) == "levels off"
+    assert growth_shape(flat, flat) == "flat"
+    assert growth_shape(None, flat) == "unknown"
+
+
+@pytest.mark.parametrize("release, expect", [("4.4.2", BROKEN), ("4.4.3", BROKEN), ("5.5.3", BROKEN), ("5.6.0", FIXED)])
+def test_leak_claims_follow_upstream_history(release, expect):
+    assert get_scenario("exception_leak").claim_for_release(release).expect == expect
+
+
+def _leak_record(name, celery, python, slope, verdict, **settings):
+    from scenarios.exception_leak import SETTINGS
+
+    return {"cell": {"name": name}, "pins": {"celery": celery}, "python": python, "verdict": verdict,
+            "settings": {**SETTINGS, **settings},
+            "summary": {"fail_rss_slope_kb_per_task": slope, "fail_growth_shape": "x", "child_rss_peak_mb": 1,
+                        "burst_wall_s": 1}}
+
+
+def test_leak_assessment_says_when_a_claim_holds_only_on_some_pythons():
+    records = [_leak_record("a", "5.5.3", "3.8.18", 0.3, FIXED), _leak_record("b", "5.5.3", "3.11.7", 86, BROKEN),
+               _leak_record("c", "5.5.3", "3.11.7", 85, BROKEN, FAIL_MODE="throws")]
+    lines = get_scenario("exception_leak").assess(records)
+    assert any("5.5 leaks" in line and "holds on 3.11.7, not on 3.8.18" in line for line in lines)
+    assert any(line.startswith("the Python version matters: confirmed, 5.5.3: Python 3.8.18 0.3") for line in lines)
+    assert any(line.startswith("upstream #8882: exceptions declared in `throws` do not leak: refuted") for line in lines)

@@ -1,11 +1,13 @@
-"""Optional worker hooks around the prefork fork: a parent-side connection and a child init hook.
+"""Optional worker signal hooks a scenario switches on: around the prefork fork, and after failures.
 
 REPRO_PARENT_CONN=1: the worker parent opens Django's connection in `worker_init` (before the
 pool forks, as apps do from AppConfig.ready() or a startup check) and checks it again at
 `worker_ready` and `worker_shutdown`, appending one JSON line per check to REPRO_PARENT_LOG.
 REPRO_CHILD_HOOK: a `worker_process_init` handler run in each pool child before Celery's own:
 `fix_django_db` (the workaround of seed 000) or `close_all` (plain `connections.close_all()`).
+REPRO_GC_ON_FAILURE=1: `gc.collect()` after every failed task (a workaround from celery #5249).
 """
+import gc
 import json
 import os
 import time
@@ -62,11 +64,17 @@ def close_all(**kwargs):
 CHILD_HOOKS = {"none": None, "fix_django_db": fix_django_db, "close_all": close_all}
 
 
+def collect_garbage(**kwargs):
+    gc.collect()
+
+
 def install():
     if os.environ.get("REPRO_PARENT_CONN") == "1":
         signals.worker_init.connect(lambda **kwargs: check_parent_connection("worker_init"), weak=False)
         signals.worker_ready.connect(lambda **kwargs: check_parent_connection("worker_ready"), weak=False)
         signals.worker_shutdown.connect(lambda **kwargs: check_parent_connection("worker_shutdown"), weak=False)
+    if os.environ.get("REPRO_GC_ON_FAILURE") == "1":
+        signals.task_failure.connect(collect_garbage, weak=False)
     hook = CHILD_HOOKS[os.environ.get("REPRO_CHILD_HOOK", "none")]
     if hook is not None:
         signals.worker_process_init.connect(hook, weak=False)

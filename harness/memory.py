@@ -1,0 +1,56 @@
+"""What is measured in memory: RSS and USS of a worker's main process and its pool children, on a timeline."""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+import psutil
+
+MB = 1 << 20
+COLUMNS = ("t", "parent_rss_mb", "child_pid", "child_rss_mb", "child_uss_mb")
+
+
+@dataclass
+class MemorySampler:
+    """Samples the worker's main process and its first pool child (wall-clock `t`) on a background thread."""
+
+    pid: int
+    hz: float = 20.0
+    series: dict[str, list] = field(default_factory=lambda: {column: [] for column in COLUMNS})
+    cpu_s: float = 0.0
+    wall_s: float = 0.0
+
+    def __enter__(self) -> "MemorySampler":
+        self._parent = psutil.Process(self.pid)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="memory-sampler", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _loop(self) -> None:
+        cpu0, wall0, period = time.thread_time(), time.monotonic(), 1.0 / self.hz
+        while not self._stop.is_set():
+            try:
+                self.sample()
+            except psutil.Error:  # a child being replaced, or the worker going away at the end
+                pass
+            self._stop.wait(period)
+        self.cpu_s, self.wall_s = time.thread_time() - cpu0, time.monotonic() - wall0
+
+    def sample(self) -> None:
+        children = sorted(self._parent.children(), key=lambda child: child.create_time())
+        live = [child for child in children if child.status() != psutil.STATUS_ZOMBIE]
+        if not live:
+            return
+        child = live[-1]  # concurrency 1: the newest live pool child (a replaced one may linger a moment)
+        parent_rss, memory = self._parent.memory_info().rss, child.memory_full_info()
+        if memory.rss == 0:  # exiting: its memory is already gone
+            return
+        for column, value in zip(COLUMNS, (round(time.time(), 3), round(parent_rss / MB, 2), child.pid,
+                                           round(memory.rss / MB, 2), round(memory.uss / MB, 2))):
+            self.series[column].append(value)

@@ -1,0 +1,205 @@
+"""exception_leak: prefork child memory that grows with every task that raises.
+
+In production: a worker whose tasks fail now and then grows until the OOM killer or
+`max_memory_per_child` steps in. A task that raises keeps its frame, and with it every local,
+alive through the traceback Celery holds while it logs, stores and reports the failure.
+Upstream: #6023 (fix PR #6024, `traceback_clear` in `celery/app/trace.py`; seed `002_*.txt`
+says first fixed in 4.4.2, the wheels have it from 4.4.3) and its successor #8882 (unhandled
+exceptions keeping `ExceptionInfo` and frames alive, worse on Python 3.11+; fix PR #9799, 5.6.0).
+
+Each cell runs a prefork worker with concurrency 1, then N tasks that allocate a 1 MB local and
+fail, then N tasks with the same allocation that succeed (the control); the pool child's RSS
+is sampled at 20 Hz and fitted against the tasks done.
+"""
+from __future__ import annotations
+
+from packaging.version import Version
+
+from harness.compare import twins
+from harness.leakfit import fit, gc_slope, halves, phase_points
+from harness.scenario import BROKEN, FIXED, INCONCLUSIVE, Burst, Cell, Claim, Scenario
+
+LEAK_KB_PER_TASK = 20.0  # with a 1 MB local: 2% of it kept per failing task, 20 MB per thousand failures
+GROWTH_FLOOR_KB_PER_TASK = 10.0  # below this a half of the failing phase counts as not growing
+FAIL_TASK, CONTROL_TASK = "fail_holding_memory", "ok_holding_memory"
+SEED = "seed 002: 'first fixed release: 4.4.2'"
+SETTINGS = {"CONN_MAX_AGE": 60, "pool": "prefork", "concurrency": 1, "broker": "redis", "LEAK_BYTES": 1 << 20,
+            "FAIL_MODE": "raise", "MAX_TASKS_PER_CHILD": None, "GC_ON_FAILURE": False}
+
+
+def claim_for_release(release: str) -> Claim:
+    """What upstream history says about a release (the harness measures it)."""
+    version = Version(release)
+    if version < Version("4.4.3"):
+        return Claim(BROKEN, "upstream: traceback_clear (PR #6024, #6023) first in the 4.4.3 wheel")
+    if version < Version("5.6.0"):
+        return Claim(BROKEN, "upstream: #8882, unhandled exceptions keep frames alive until PR #9799 (5.6.0)")
+    return Claim(FIXED, "upstream: PR #9799 (#8882) in 5.6.0")
+
+
+def _slope_numbers(prefix: str, slope) -> dict:
+    if slope is None:
+        return {f"{prefix}_kb_per_task": None, f"{prefix}_low_kb_per_task": None, f"{prefix}_high_kb_per_task": None}
+    return {f"{prefix}_kb_per_task": slope.kb_per_task, f"{prefix}_low_kb_per_task": slope.low,
+            f"{prefix}_high_kb_per_task": slope.high}
+
+
+def _phase(memory: dict, rows: list, task: str):
+    finishes = [finished for name, finished, _, _ in rows if name == task]
+    return phase_points(memory, finishes)
+
+
+def growth_shape(first, second) -> str:
+    """How child memory grows over the failing phase, from the slopes of its two halves."""
+    if first is None or second is None:
+        return "unknown"
+    floor = GROWTH_FLOOR_KB_PER_TASK
+    if first.high < floor and second.high < floor:
+        return "flat"
+    if second.high < floor and first.low > floor:
+        return "levels off"
+    if second.low > floor:
+        return "grows steadily" if second.kb_per_task >= first.kb_per_task / 2 else "grows, slowing"
+    return "unclear"
+
+
+def derive(summary: dict, data: dict) -> dict:
+    """Slopes of child RSS per failing and per control task, halves of the failing phase, gc objects, extremes."""
+    memory, rows = data["memory"], data["rows"]
+    if not memory or not memory["t"]:
+        return {"fail_rss_slope_kb_per_task": None}
+    fail_x, fail_y = _phase(memory, rows, FAIL_TASK)
+    first, second = halves(fail_x, fail_y)
+    second_y = [y for x, y in zip(fail_x, fail_y) if x > (fail_x[0] + fail_x[-1]) / 2] if fail_x else []
+    rss, pids = memory["child_rss_mb"], memory["child_pid"]
+    return {
+        **_slope_numbers("fail_rss_slope", fit(fail_x, fail_y)),
+        **_slope_numbers("control_rss_slope", fit(*_phase(memory, rows, CONTROL_TASK))),
+        "fail_first_half_slope_kb_per_task": first.kb_per_task if first else None,
+        "fail_second_half_slope_kb_per_task": second.kb_per_task if second else None,
+        "fail_growth_shape": growth_shape(first, second),
+        "fail_plateau_mb": round(sum(second_y) / len(second_y), 1) if growth_shape(first, second) == "levels off"
+        else None,
+        "fail_gc_objects_per_task": gc_slope([(i, gc) for name, _, gc, i in rows if name == FAIL_TASK and gc]),
+        "child_rss_start_mb": rss[0], "child_rss_peak_mb": max(rss), "child_rss_end_mb": rss[-1],
+        "child_uss_end_mb": memory["child_uss_mb"][-1],
+        "parent_rss_growth_mb": round(memory["parent_rss_mb"][-1] - memory["parent_rss_mb"][0], 2),
+        "child_restarts": len(set(pids)) - 1,
+    }
+
+
+def verdict(summary: dict) -> str:
+    """Leaking when the whole slope interval is above the threshold, not leaking when it is below."""
+    low, high = summary.get("fail_rss_slope_low_kb_per_task"), summary.get("fail_rss_slope_high_kb_per_task")
+    if low is not None and low > LEAK_KB_PER_TASK:
+        return BROKEN
+    if high is not None and high < LEAK_KB_PER_TASK:
+        return FIXED
+    return INCONCLUSIVE
+
+
+def _slope(record: dict) -> str:
+    summary = record["summary"]
+    return (f"{record['cell']['name']} {summary['fail_rss_slope_kb_per_task']} KB/task "
+            f"({summary['fail_growth_shape']}, peak {summary['child_rss_peak_mb']} MB)")
+
+
+def _plain(records: list[dict]) -> list[dict]:
+    """Cells with the scenario's own settings (no variant, no mitigation)."""
+    return [r for r in records if all(r["settings"].get(k) == v for k, v in SETTINGS.items())]
+
+
+def _release_line(records: list[dict], release: str, sentence: str, expect_leak: bool) -> str:
+    cells = [r for r in _plain(records) if r["pins"]["celery"] == release]
+    if not cells:
+        return f"{sentence}: no {release} cell in this run"
+    held = [(r["verdict"] == BROKEN) == expect_leak for r in cells]
+    if all(held) or not any(held):
+        word = "confirmed" if all(held) else "refuted"
+    else:
+        on = lambda keep: ", ".join(r["python"] for r, h in zip(cells, held) if h == keep)  # noqa: E731
+        word = f"depends on the Python: holds on {on(True)}, not on {on(False)}"
+    return f"{sentence}: {word}, " + "; ".join(map(_slope, cells))
+
+
+def _python_line(records: list[dict]) -> str:
+    by_release: dict[str, list[dict]] = {}
+    for record in _plain(records):
+        by_release.setdefault(record["pins"]["celery"], []).append(record)
+    spread = {k: v for k, v in by_release.items() if len({r["python"] for r in v}) > 1}
+    if not spread:
+        return "the Python version matters: no release run on more than one Python"
+    differs = any(len({r["verdict"] for r in cells}) > 1 for cells in spread.values())
+    return (f"the Python version matters: {'confirmed' if differs else 'refuted'}, " + "; ".join(
+        f"{release}: " + ", ".join(f"Python {r['python']} {r['summary']['fail_rss_slope_kb_per_task']}"
+                                   for r in cells) for release, cells in spread.items()) + " KB/task")
+
+
+def _pair_line(records: list[dict], sentence: str, key: str, value, expect_leak: bool) -> str:
+    pairs = twins(records, key, value, SETTINGS[key])
+    if not pairs:
+        return f"{sentence}: no pair of cells in this run"
+    held = all((variant["verdict"] == BROKEN) == expect_leak for _, variant in pairs)
+    return f"{sentence}: {'confirmed' if held else 'refuted'}, " + "; ".join(
+        f"{_slope(base)} -> {_slope(variant)}, burst {base['summary']['burst_wall_s']} s -> "
+        f"{variant['summary']['burst_wall_s']} s" for base, variant in pairs)
+
+
+def assess(records: list[dict]) -> list[str]:
+    """One line per claim about the leak (seed 002 and upstream), with the measured slopes behind it."""
+    newest = max((r["pins"]["celery"] for r in records), key=Version, default="5.6.0")
+    return [
+        _release_line(records, "4.4.2", "seed 002: 4.4.2 does not leak", expect_leak=False),
+        _release_line(records, "4.4.3", "upstream: 4.4.3 (PR #6024) does not leak", expect_leak=False),
+        _release_line(records, "5.5.3", "upstream #8882: 5.5 leaks on unhandled exceptions", expect_leak=True),
+        _release_line(records, "5.6.0", "upstream: 5.6.0 (PR #9799) does not leak", expect_leak=False),
+        _release_line(records, newest, f"the newest release here ({newest}) does not leak", expect_leak=False),
+        _python_line(records),
+        _pair_line(records, "upstream #8882: exceptions declared in `throws` do not leak", "FAIL_MODE", "throws",
+                   expect_leak=False),
+        _pair_line(records, "self.retry exhausting leaks too", "FAIL_MODE", "retry", expect_leak=True),
+        _pair_line(records, "worker_max_tasks_per_child bounds it", "MAX_TASKS_PER_CHILD", 200, expect_leak=False),
+        _pair_line(records, "gc.collect() after each failure frees it", "GC_ON_FAILURE", True, expect_leak=False),
+    ]
+
+
+SCENARIO = Scenario(
+    name="exception_leak",
+    title="Prefork child memory growing with every failing task",
+    claim="Seed 002: tasks that raise leak their frame in the prefork child; fixed in 4.4.2 (celery #6023, "
+          "PR #6024). Upstream: successor #8882 on 5.x up to 5.5, fixed in 5.6.0 (PR #9799).",
+    services=("postgres", "redis"),
+    settings=SETTINGS,
+    workload=Burst(task=f"ledger.tasks.{FAIL_TASK}", count=1500, then=(f"ledger.tasks.{CONTROL_TASK}",)),
+    cells=(
+        Cell("4.4.2", "4.4.2", Claim(FIXED, SEED)),
+        Cell("4.4.3", "4.4.3", claim_for_release("4.4.3")),
+        Cell("5.5.3 py3.8", "5.5.3", claim_for_release("5.5.3"), python="3.8"),
+        Cell("5.5.3 py3.11", "5.5.3", claim_for_release("5.5.3"), python="3.11"),
+        Cell("5.5.3 py3.12", "5.5.3", claim_for_release("5.5.3"), python="3.12"),
+        Cell("5.6.0 py3.12", "5.6.0", claim_for_release("5.6.0"), python="3.12"),
+        Cell("5.7.0 py3.10", "5.7.0", claim_for_release("5.7.0"), python="3.10"),
+        Cell("5.7.0 py3.11", "5.7.0", claim_for_release("5.7.0"), python="3.11"),
+        Cell("5.7.0 py3.12", "5.7.0", claim_for_release("5.7.0"), python="3.12"),
+        Cell("5.7.0 py3.12 retry", "5.7.0", claim_for_release("5.7.0"), python="3.12",
+             settings={"FAIL_MODE": "retry"}),
+        Cell("5.7.0 py3.12 throws", "5.7.0", Claim(FIXED, "upstream #8882: only unhandled exceptions leak"),
+             python="3.12", settings={"FAIL_MODE": "throws"}),
+        Cell("5.7.0 py3.12 max_tasks_per_child=200", "5.7.0", Claim(FIXED, "Celery docs: recycling the child "
+             "bounds its memory"), python="3.12", settings={"MAX_TASKS_PER_CHILD": 200}),
+        Cell("5.7.0 py3.12 gc.collect() on failure", "5.7.0", Claim(FIXED, "celery #5249 thread: gc.collect() "
+             "after the failure frees it"), python="3.12", settings={"GC_ON_FAILURE": True}),
+    ),
+    metrics=("fail_rss_slope_kb_per_task", "fail_rss_slope_low_kb_per_task", "fail_rss_slope_high_kb_per_task",
+             "control_rss_slope_kb_per_task", "fail_second_half_slope_kb_per_task", "fail_growth_shape",
+             "fail_plateau_mb", "fail_gc_objects_per_task",
+             "child_rss_peak_mb", "child_restarts", "tasks_lost"),
+    verdict_rule=f"broken (leaking) if the 95% interval of the failing-task RSS slope is above {LEAK_KB_PER_TASK:g} "
+                 f"KB/task, fixed if below, else inconclusive",
+    verdict=verdict,
+    headline="fail_rss_slope_kb_per_task",
+    claim_for_release=claim_for_release,
+    derive=derive,
+    assess=assess,
+    probes=("postgres", "memory"),
+)

@@ -1,0 +1,45 @@
+"""exception_leak with a short run: a release that leaks per failing task and one that does not, by measured slope."""
+import json
+
+import pytest
+
+from harness.runner import plan, run_scenario
+from harness.scenario import get_scenario
+from harness.stacks.local import LocalStack
+
+pytestmark = pytest.mark.integration
+TASKS = 400  # failing tasks, then as many control tasks
+CELLS = ["4.4.3", "5.7.0 py3.12"]
+
+
+@pytest.fixture(scope="module")
+def cells(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("REPRO_RESULTS_DIR", str(tmp_path_factory.mktemp("results")))
+        scenario = get_scenario("exception_leak")
+        directory = run_scenario(scenario, plan(scenario, names=CELLS), LocalStack, print, count=TASKS)
+    records = [json.loads(path.read_text()) for path in sorted(directory.glob("*.json"))]
+    return {record["cell"]["name"]: record for record in records}
+
+
+def test_leaking_cell_grows_per_failing_task_and_not_per_control_task(cells):
+    summary = cells["5.7.0 py3.12"]["summary"]
+    assert summary["tasks_executed"] == 2 * TASKS and summary["tasks_lost"] == 0
+    assert summary["fail_rss_slope_low_kb_per_task"] > 100
+    assert abs(summary["control_rss_slope_kb_per_task"]) < 20
+    assert summary["child_rss_peak_mb"] - summary["child_rss_start_mb"] > 40  # 400 tasks x >100 KB
+    assert cells["5.7.0 py3.12"]["verdict"] == "broken"
+
+
+def test_non_leaking_cell_stays_flat(cells):
+    summary = cells["4.4.3"]["summary"]
+    assert summary["tasks_executed"] == 2 * TASKS
+    assert summary["fail_rss_slope_high_kb_per_task"] < 50
+    assert cells["4.4.3"]["verdict"] == "fixed"
+
+
+def test_memory_timeline_is_recorded_with_tasks_done(cells):
+    memory = cells["5.7.0 py3.12"]["memory"]
+    assert len(memory["t"]) == len(memory["tasks_done"]) == len(memory["child_rss_mb"]) > 20
+    assert memory["tasks_done"][-1] == 2 * TASKS
+    assert memory["child_uss_mb"][-1] <= memory["child_rss_mb"][-1]

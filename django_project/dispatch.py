@@ -5,6 +5,9 @@ import time
 
 from repro.celery_app import app
 
+# Publishers retry while a broker restarts: up to 40 attempts, 0.5 s apart (about 20 s).
+RETRY_POLICY = {"max_retries": 40, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
+
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
@@ -12,14 +15,21 @@ def main():
                         help="task name, e.g. ledger.tasks.touch_db; repeat to send each in turn")
     parser.add_argument("--count", type=int, required=True, help="how many of each task")
     parser.add_argument("--prefix", required=True, help="dispatch ids are PREFIX-00000, PREFIX-00001, ...")
+    parser.add_argument("--start", type=int, default=0, help="number of the first dispatch id")
     args = parser.parse_args()
-    started = time.time()
+    started, failed = time.time(), []
     with app.producer_or_acquire() as producer:
         for offset, task in enumerate(args.task):
-            for index in range(offset * args.count, (offset + 1) * args.count):
-                app.send_task(task, task_id="%s-%05d" % (args.prefix, index), producer=producer)
+            for index in range(args.start + offset * args.count, args.start + (offset + 1) * args.count):
+                try:
+                    app.send_task(task, task_id="%s-%05d" % (args.prefix, index), producer=producer,
+                                  retry=True, retry_policy=RETRY_POLICY)
+                except Exception as exc:  # the broker stayed away longer than the retry policy
+                    failed.append(index)
+                    last_error = "%s: %s" % (type(exc).__name__, exc)
     print(json.dumps({"dispatch_started": started, "dispatch_finished": time.time(),
-                      "count": args.count * len(args.task)}))
+                      "count": args.count * len(args.task), "publish_failed": failed,
+                      "publish_error": last_error if failed else ""}))
 
 
 if __name__ == "__main__":

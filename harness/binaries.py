@@ -13,6 +13,7 @@ KNOWN = {
     "initdb": ("/usr/lib/postgresql/*/bin", "postgresql"),
     "redis-server": ("/usr/bin", "redis-server"),
     "rabbitmq-server": ("/usr/lib/rabbitmq/bin", "rabbitmq-server"),
+    "rabbitmqctl": ("/usr/lib/rabbitmq/bin", "rabbitmq-server"),
     "epmd": ("/usr/lib/erlang/bin", "erlang-base"),
     "openssl": ("/usr/bin", "openssl"),
 }

@@ -63,7 +63,8 @@ def list_scenarios() -> None:
         for cell in scenario.cells:
             claim = f"{cell.claim.expect} per {cell.claim.source}" if cell.claim else "no claim"
             extra = f" settings {cell.settings}" if cell.settings else ""
-            console.print(escape(f"  - cell {cell.name}: celery {cell.celery}{extra}; expected {claim}"))
+            optional = " (optional: run it with --cell)" if cell.optional else ""
+            console.print(escape(f"  - cell {cell.name}: celery {cell.celery}{extra}; expected {claim}{optional}"))
 
 
 @app.command()

@@ -26,6 +26,8 @@ def draw_run_chart(records: list[dict], path: Path) -> Path:
         bars.annotate(f"{value:.3g}", (x, value), ha="center", va="bottom", fontsize=8)
     if records[0].get("memory"):
         _memory_panel(lines, records)
+    elif records[0].get("fault"):
+        _completions_panel(lines, records)
     else:
         _backends_panel(lines, records)
     figure.suptitle(records[0]["scenario"]["title"])
@@ -61,3 +63,21 @@ def _memory_panel(axes, records: list[dict]) -> None:
     axes.set_ylabel("pool child RSS (MB)")
     axes.set_title("Pool child RSS against tasks done")
     axes.legend(fontsize=7)
+
+
+def _completions_panel(axes, records: list[dict]) -> None:
+    """Tasks finished per second around the fault (t = 0 when it starts; shaded until the broker is back)."""
+    axes.set_prop_cycle(color=plt.cm.tab20.colors)
+    for record in records:
+        fault, finishes = record["fault"], record["completions"] or []
+        relative = [t - fault["started_at"] for t in finishes]
+        if relative:
+            bins = range(int(min(relative)) - 1, int(max(relative)) + 2)
+            counts = [sum(1 for t in relative if left <= t < left + 1) for left in bins]
+            axes.step(list(bins), counts, where="post", label=record["cell"]["name"], linewidth=1.1)
+        axes.axvspan(0, fault["finished_at"] - fault["started_at"], color="#e74c3c", alpha=0.04)
+    axes.axvline(0, color="#c0392b", linestyle=":", linewidth=1)
+    axes.set_xlabel("seconds since the fault began (shaded: broker away)")
+    axes.set_ylabel("tasks finished per second")
+    axes.set_title("Completions around the fault")
+    axes.legend(fontsize=6)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import psycopg
 
@@ -146,8 +147,19 @@ def ledger_errors(conn: psycopg.Connection, prefix: str) -> dict[str, int]:
     return {error: count for error, count in rows}
 
 
-def ledger_rows(conn: psycopg.Connection, prefix: str) -> list[tuple[str, float, int | None, int]]:
-    """(task, finished, gc_objects, dispatch index) of every execution of one burst, in finishing order."""
-    rows = conn.execute("SELECT task, finished, gc_objects, dispatch_id FROM ledger_execution "
+class LedgerRow(NamedTuple):
+    """One execution of one task of a burst."""
+
+    task: str
+    index: int  # the number in its dispatch id
+    started: float
+    finished: float
+    gc_objects: int | None
+
+
+def ledger_rows(conn: psycopg.Connection, prefix: str) -> list[LedgerRow]:
+    """Every execution of one burst, in finishing order."""
+    rows = conn.execute("SELECT task, dispatch_id, started, finished, gc_objects FROM ledger_execution "
                         "WHERE dispatch_id LIKE %s ORDER BY finished", (prefix + "-%",)).fetchall()
-    return [(task, finished, gc, int(dispatch_id.rsplit("-", 1)[1])) for task, finished, gc, dispatch_id in rows]
+    return [LedgerRow(task, int(dispatch_id.rsplit("-", 1)[1]), started, finished, gc)
+            for task, dispatch_id, started, finished, gc in rows]

@@ -11,19 +11,17 @@ from typing import Callable
 from harness.envs import CellEnv, ensure_env
 from harness.metadata import collect_all
 from harness.pins import resolve
+from harness.bursts import run_burst, run_faulted_burst
 from harness.leakfit import tasks_done
 from harness.memory import MemorySampler
-from harness.probes import (ActivitySampler, ledger_counts, ledger_errors, ledger_rows, probe_connection,
-                            settled_sessions, wait_for_drain)
+from harness.probes import ActivitySampler, probe_connection, settled_sessions
 from harness.pythons import python_for
 from harness.results import cell_filename, run_dir, write_result
-from harness.scenario import Burst, Cell, Scenario
+from harness.scenario import Cell, Scenario
 from harness.sut import DjangoProject, project_variables
 
 HARNESS_SESSIONS_PER_CELL = 1  # the ledger connection the harness itself opens to the cell database
-SETTLE_S = 0.5
 SCHEMA_DB = "repro_schema"  # migrated once per run, copied for every cell
-DRAIN_S_PER_TASK = 0.1  # the drain timeout grows with the burst beyond the workload's floor
 
 
 @dataclass(frozen=True)
@@ -95,7 +93,11 @@ def measure_cell(stack, scenario: Scenario, item: PlannedCell, env: CellEnv, cou
             with project.worker(f"{prefix}-{item.cell.celery}") as worker:
                 ready = time.monotonic()
                 with memory_probe(scenario, worker.pid) as memory:
-                    burst = _burst(project, scenario.workload, count, prefix, dsn)
+                    if settings.get("FAULT"):
+                        burst = run_faulted_burst(project, stack, scenario.workload, count, prefix, dsn, settings)
+                    else:
+                        burst = run_burst(project, scenario.workload, count, prefix, dsn)
+                burst["worker_alive_at_end"] = worker.alive()
                 stopping = time.monotonic()
             stopped = time.monotonic()
         sessions_after = settled_sessions(admin, db)
@@ -110,9 +112,10 @@ def cell_summary(scenario: Scenario, burst: dict, sessions: int, sampler: Activi
     parent_checks = project.parent_checks()
     summary = {**summarize(burst, sessions, sampler, worker.log_errors()),
                "worker_log_errors_by_class": worker.log_errors_by_class(), "tasks_timed_out": worker.time_limits_hit(),
+               "worker_alive_at_end": burst["worker_alive_at_end"],
                **summarize_parent(parent_checks)}
     memory_series = memory_record(memory, burst["rows"])
-    summary.update(scenario.derive(summary, {"memory": memory_series, "rows": burst["rows"]}))
+    summary.update(scenario.derive(summary, {**burst, "memory": memory_series}))
     return {"burst": burst, "sampler": sampler, "parent_checks": parent_checks, "memory": memory_series,
             "summary": summary}
 
@@ -131,7 +134,9 @@ def cell_record(scenario: Scenario, item: PlannedCell, env: CellEnv, measured: d
         "probe": {"hz": sampler.hz, "samples": len(sampler.series["t"]),
                   "cpu_pct_of_core": round(100 * sampler.cpu_s / max(sampler.wall_s, 1e-9), 3)},
         "series": sampler.series, "memory": measured["memory"], "parent_checks": measured["parent_checks"],
-        "errors": measured["burst"]["errors"],
+        "errors": measured["burst"]["errors"], "fault": measured["burst"].get("fault"),
+        "completions": [round(row.finished, 3) for row in measured["burst"]["rows"]] if measured["burst"].get("fault")
+        else None,
         "summary": summary, "verdict": verdict,
         "agrees_with_claim": None if claim is None else claim.expect == verdict,
     }
@@ -143,18 +148,6 @@ def progress_line(name: str, record: dict) -> str:
             f"{'' if summary['drained'] else ' (not drained)'}, {summary['task_errors']} failed, "
             f"{summary['sessions_opened']} sessions ({summary['sessions_per_task']:.3f}/task), "
             f"{summary['burst_wall_s']}s, {headline} {summary.get(headline)} -> {record['verdict']}")
-
-
-def _burst(project: DjangoProject, workload: Burst, count: int, prefix: str, dsn: str) -> dict:
-    """Dispatch the burst, wait for the ledger to show every task, let the samples settle."""
-    total = count * len(workload.tasks)
-    with probe_connection(dsn) as ledger:
-        dispatch = project.dispatch(workload.tasks, count, prefix)
-        drained = wait_for_drain(ledger, prefix, total, max(workload.drain_timeout_s, total * DRAIN_S_PER_TASK))
-        time.sleep(SETTLE_S)
-        counts, errors, rows = ledger_counts(ledger, prefix), ledger_errors(ledger, prefix), ledger_rows(ledger, prefix)
-    return {"dispatch": dispatch, "counts": counts, "drained": drained, "errors": errors, "rows": rows,
-            "timings": {"dispatch_s": round(dispatch["dispatch_finished"] - dispatch["dispatch_started"], 3)}}
 
 
 def summarize(burst: dict, sessions_opened: int, sampler: ActivitySampler, worker_log_errors: int) -> dict:
@@ -210,6 +203,6 @@ def memory_record(memory: MemorySampler | None, rows: list) -> dict | None:
     """The memory time series with the number of tasks done (all phases) at each sample."""
     if memory is None:
         return None
-    done = tasks_done(memory.series["t"], sorted(finished for _, finished, _, _ in rows))
+    done = tasks_done(memory.series["t"], sorted(row.finished for row in rows))
     return {**memory.series, "tasks_done": done, "hz": memory.hz,
             "cpu_pct_of_core": round(100 * memory.cpu_s / max(memory.wall_s, 1e-9), 3)}

@@ -32,6 +32,7 @@ class Cell:
     pins: dict[str, str] = field(default_factory=dict)
     settings: dict[str, object] = field(default_factory=dict)
     python: str | None = None
+    optional: bool = False  # runs only when named with --cell (long or niche)
 
 
 @dataclass(frozen=True)
@@ -93,9 +94,10 @@ class Scenario:
         return {**self.settings, **cell.settings}
 
     def cells_named(self, names: list[str] | None) -> tuple[Cell, ...]:
-        """The default cells, or only those named (a one-line error for a name that is not a cell)."""
+        """The default cells (all but the optional ones), or only those named (a one-line error for a name
+        that is not a cell)."""
         if not names:
-            return self.cells
+            return tuple(cell for cell in self.cells if not cell.optional)
         known = {cell.name: cell for cell in self.cells}
         if unknown := [name for name in names if name not in known]:
             raise HarnessError(f"no cell {', '.join(map(repr, unknown))} in {self.name} "

@@ -33,6 +33,9 @@ def project_variables(settings: dict, database_url: str, broker_url: str) -> dic
         "REPRO_FAIL_MODE": str(settings.get("FAIL_MODE", "raise")),
         "REPRO_MAX_TASKS_PER_CHILD": str(settings.get("MAX_TASKS_PER_CHILD") or ""),
         "REPRO_GC_ON_FAILURE": "1" if settings.get("GC_ON_FAILURE") else "0",
+        "REPRO_TASK_SLEEP_S": str(settings.get("TASK_SLEEP_S", 0.02)),
+        "REPRO_WORKER_REMOTE_FEATURES": "1" if settings.get("WORKER_REMOTE_FEATURES") else "0",
+        "REPRO_CELERY_CONF": json.dumps(settings.get("celery", {})),
         "PYTHONPATH": str(DJANGO_PROJECT),
         "DJANGO_SETTINGS_MODULE": "repro.settings",
         "PYTHONDONTWRITEBYTECODE": "1",
@@ -59,11 +62,18 @@ class DjangoProject:
     def migrate(self) -> None:
         self.run("manage.py", "migrate", "--noinput", "-v", "0")
 
-    def dispatch(self, tasks: list[str], count: int, prefix: str) -> dict:
-        """Send `count` of each task in turn; ids PREFIX-00000 on, numbered across the tasks."""
+    def dispatch(self, tasks: list[str], count: int, prefix: str, start: int = 0) -> dict:
+        """Send `count` of each task in turn; ids PREFIX-<start> on, numbered across the tasks."""
         out = self.run("dispatch.py", *[arg for task in tasks for arg in ("--task", task)], "--count", str(count),
-                       "--prefix", prefix)
+                       "--prefix", prefix, "--start", str(start))
         return json.loads(out.strip().splitlines()[-1])
+
+    def queue_depth(self) -> int | None:
+        """Messages waiting in the cell's queue now (None if the broker cannot be asked)."""
+        try:
+            return json.loads(self.run("queue_depth.py").strip().splitlines()[-1])["messages"]
+        except HarnessError:
+            return None
 
     def worker(self, name: str) -> "Worker":
         return Worker(self, name)
@@ -83,8 +93,9 @@ class Worker:
         variables = project.variables
         command = [str(project.env.python), "-m", "celery", "-A", "repro", "worker", "--loglevel=INFO",
                    f"--hostname={name}@%h", f"--pool={variables['REPRO_POOL']}",
-                   f"--concurrency={variables['REPRO_CONCURRENCY']}",
-                   "--without-gossip", "--without-mingle", "--without-heartbeat"]
+                   f"--concurrency={variables['REPRO_CONCURRENCY']}"]
+        if variables.get("REPRO_WORKER_REMOTE_FEATURES") != "1":  # Celery's defaults keep all three on
+            command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
         self.process = ManagedProcess(f"celery worker ({project.env.pins['celery']})", command, None,
                                       self._ready, self.logfile, env=variables,
                                       cwd=str(DJANGO_PROJECT))
@@ -92,6 +103,10 @@ class Worker:
     @property
     def pid(self) -> int | None:
         return self.process.pid
+
+    def alive(self) -> bool:
+        """Whether the worker's main process still runs (a worker can also exit on an unrecoverable error)."""
+        return self.process.running()
 
     def _ready(self) -> bool:
         return self.logfile.exists() and " ready." in self.logfile.read_text(errors="replace")

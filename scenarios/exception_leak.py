@@ -45,7 +45,7 @@ def _slope_numbers(prefix: str, slope) -> dict:
 
 
 def _phase(memory: dict, rows: list, task: str):
-    finishes = [finished for name, finished, _, _ in rows if name == task]
+    finishes = [row.finished for row in rows if row.task == task]
     return phase_points(memory, finishes)
 
 
@@ -80,7 +80,8 @@ def derive(summary: dict, data: dict) -> dict:
         "fail_growth_shape": growth_shape(first, second),
         "fail_plateau_mb": round(sum(second_y) / len(second_y), 1) if growth_shape(first, second) == "levels off"
         else None,
-        "fail_gc_objects_per_task": gc_slope([(i, gc) for name, _, gc, i in rows if name == FAIL_TASK and gc]),
+        "fail_gc_objects_per_task": gc_slope([(row.index, row.gc_objects) for row in rows
+                                              if row.task == FAIL_TASK and row.gc_objects]),
         "child_rss_start_mb": rss[0], "child_rss_peak_mb": max(rss), "child_rss_end_mb": rss[-1],
         "child_uss_end_mb": memory["child_uss_mb"][-1],
         "parent_rss_growth_mb": round(memory["parent_rss_mb"][-1] - memory["parent_rss_mb"][0], 2),

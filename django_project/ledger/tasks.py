@@ -46,16 +46,28 @@ def close_quietly():
         pass
 
 
+def query_and_record(task, name):
+    """One ORM query and one ledger row (the error, if the database fails)."""
+    started = time.time()
+    try:
+        Execution.objects.filter(dispatch_id=task.request.id).exists()
+        record(task, name, started)
+    except Exception as exc:
+        record_error(task, name, started, exc)
+        raise
+
+
 @shared_task(bind=True)
 def touch_db(self):
     """One ORM query and one ledger row."""
-    started = time.time()
-    try:
-        Execution.objects.filter(dispatch_id=self.request.id).exists()
-        record(self, "touch_db", started)
-    except Exception as exc:
-        record_error(self, "touch_db", started, exc)
-        raise
+    query_and_record(self, "touch_db")
+
+
+@shared_task(bind=True)
+def touch_db_slowly(self):
+    """touch_db after REPRO_TASK_SLEEP_S of work, so that some tasks are in flight when a fault hits."""
+    time.sleep(float(os.environ.get("REPRO_TASK_SLEEP_S", "0.02")))
+    query_and_record(self, "touch_db_slowly")
 
 
 @shared_task(bind=True)

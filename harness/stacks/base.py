@@ -20,4 +20,7 @@ class Stack(Protocol):
         """Create a fresh database (a copy of `template`) and return its DSN."""
 
     def broker_url(self, broker: str, index: int) -> str:
-        """A broker URL private to cell number `index` ('redis' or 'rabbitmq')."""
+        """A broker URL private to cell number `index` ('redis', 'redis-aof' or 'rabbitmq')."""
+
+    def inject(self, service: str, fault) -> dict:
+        """Apply a harness.faults.Fault to one server; its wall-clock start and end."""

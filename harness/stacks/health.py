@@ -47,6 +47,13 @@ def _exchange(port: int, payload: bytes) -> bytes:
         return b""
 
 
+def redis_kill_clients(port: int) -> int:
+    """Drop every normal client connection (CLIENT KILL TYPE normal, ours excepted); how many were dropped."""
+    reply = _exchange(port, b"CLIENT KILL TYPE normal\r\n")
+    if not reply.startswith(b":"):
+        raise OSError(f"redis refused CLIENT KILL: {reply!r}")
+    return int(reply[1:].split(b"\r\n")[0])
+
 
 def redis_flush_db(port: int, db: int) -> None:
     """Empty one Redis database (a cell's broker namespace); raise unless Redis says OK twice."""

@@ -11,12 +11,14 @@ from pathlib import Path
 import psycopg
 
 from harness.errors import HarnessError
+from harness.faults import inject
 
 from harness.stacks.health import redis_flush_db
 from harness.stacks.rabbitmq import RabbitMQServer
-from harness.stacks.servers import PostgresServer, RedisServer, REDIS_DATABASES
+from harness.stacks.servers import PostgresServer, RedisAofServer, RedisServer, REDIS_DATABASES
 
-SERVER_CLASSES = {"postgres": PostgresServer, "redis": RedisServer, "rabbitmq": RabbitMQServer}
+SERVER_CLASSES = {"postgres": PostgresServer, "redis": RedisServer, "redis-aof": RedisAofServer,
+                  "rabbitmq": RabbitMQServer}
 
 
 class LocalStack:
@@ -56,6 +58,10 @@ class LocalStack:
         if failures:
             raise HarnessError(f"could not stop cleanly: {'; '.join(failures)}")
 
+    def inject(self, service: str, fault) -> dict:
+        """Apply a fault (harness.faults) to one of our servers; its timestamps."""
+        return inject(self.servers[service], fault)
+
     def versions(self) -> dict[str, str]:
         return {name: server.version() for name, server in self.servers.items()}
 
@@ -69,9 +75,9 @@ class LocalStack:
         return self.servers["postgres"].dsn(name)
 
     def broker_url(self, broker: str, index: int) -> str:
-        if broker == "redis":
+        if broker.startswith("redis"):
             db = index % REDIS_DATABASES
-            redis_flush_db(self.servers["redis"].port, db)
-            return self.servers["redis"].url(db)
+            redis_flush_db(self.servers[broker].port, db)
+            return self.servers[broker].url(db)
         rabbit = self.servers["rabbitmq"]
         return rabbit.amqp_url(rabbit.cell_vhost(index))

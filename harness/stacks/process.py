@@ -74,6 +74,9 @@ class ManagedProcess:
         process = self._executor.process
         return process.pid if process else None
 
+    def running(self) -> bool:
+        return self._executor.running()
+
     def start(self) -> None:
         try:
             self._executor.start()

@@ -6,9 +6,11 @@ import hashlib
 import json
 import os
 import re
+import subprocess
 from pathlib import Path
 
 from harness import binaries
+from harness.errors import HarnessError, last_line
 from harness.stacks.health import amqp_ready, port_open
 from harness.stacks.process import ManagedProcess, free_port
 from harness.stacks.servers import Server
@@ -57,6 +59,13 @@ class RabbitMQServer(Server):
 
     def command(self) -> list[str]:
         return [str(binaries.find("rabbitmq-server"))]
+
+    def drop_clients(self) -> None:
+        """rabbitmqctl close_all_connections against our node (its own cookie, epmd and node name)."""
+        command = [str(binaries.find("rabbitmqctl")), "-n", self.node, "close_all_connections", "fault injected"]
+        done = subprocess.run(command, env={**os.environ, **self.env()}, capture_output=True, text=True, timeout=60)
+        if done.returncode != 0:
+            raise HarnessError(f"rabbitmqctl close_all_connections failed: {last_line(done.stderr or done.stdout)}")
 
     def ready(self) -> bool:
         return amqp_ready(self.port)

@@ -1,14 +1,16 @@
 """The throwaway Postgres and Redis servers of the local stack, loopback only."""
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 from harness import binaries
 from harness.errors import HarnessError, last_line
-from harness.stacks.health import postgres_ready, redis_ready
+from harness.stacks.health import postgres_ready, redis_kill_clients, redis_ready
 from harness.stacks.process import ManagedProcess, chown_to_service_user, free_port, service_user_prefix
 
 REDIS_DATABASES = 64
@@ -36,6 +38,24 @@ class Server:
     def stop(self) -> None:
         if self.process is not None:
             self.process.close()
+
+    def restart(self, kill: bool = False, down_s: float = 0.0) -> None:
+        """Stop (gracefully, or SIGKILL), stay down `down_s`, start again on the same port and data directory."""
+        self.process.stop(signal.SIGKILL if kill else None)
+        time.sleep(down_s)
+        self.process.start()
+
+    def pause(self, seconds: float) -> None:
+        """Freeze the server (SIGSTOP) for `seconds`, then let it run on (SIGCONT)."""
+        os.kill(self.process.pid, signal.SIGSTOP)
+        try:
+            time.sleep(seconds)
+        finally:
+            os.kill(self.process.pid, signal.SIGCONT)
+
+    def drop_clients(self) -> None:
+        """Close every client connection without restarting."""
+        raise NotImplementedError
 
     def prepare(self) -> None:
         """One-time setup before the first start (data directories, config files)."""
@@ -121,7 +141,19 @@ class RedisServer(Server):
         match = re.search(r"v=(\S+)", out)
         return match.group(1) if match else "unknown"
 
+    def drop_clients(self) -> None:
+        redis_kill_clients(self.port)
+
+    persistence = ("--appendonly", "no")
+
     def command(self) -> list[str]:
         return [str(binaries.find("redis-server")), "--port", str(self.port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no", "--dir", str(self.dir), "--databases", str(REDIS_DATABASES),
+                "--save", "", *self.persistence, "--dir", str(self.dir), "--databases", str(REDIS_DATABASES),
                 "--daemonize", "no"]
+
+
+class RedisAofServer(RedisServer):
+    """A Redis server that appends every write to its log and fsyncs it: queued messages survive a kill."""
+
+    name = "redis-aof"
+    persistence = ("--appendonly", "yes", "--appendfsync", "always")

@@ -1,5 +1,9 @@
+import json
+
 import pytest
 
+from harness.runner import plan, run_scenario
+from harness.scenario import get_scenario
 from harness.stacks.local import LocalStack
 
 
@@ -8,3 +12,18 @@ def stack():
     """One real local stack (Postgres, Redis, RabbitMQ) shared by the integration tests."""
     with LocalStack() as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def run_cells(tmp_path_factory):
+    """run_cells(scenario, cell names, tasks): the cells' result records by name, from a fresh local stack."""
+    return lambda scenario_name, cells, tasks: _run_cells(tmp_path_factory, scenario_name, cells, tasks)
+
+
+def _run_cells(tmp_path_factory, scenario_name: str, cells: list[str], tasks: int) -> dict[str, dict]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("REPRO_RESULTS_DIR", str(tmp_path_factory.mktemp("results")))
+        scenario = get_scenario(scenario_name)
+        directory = run_scenario(scenario, plan(scenario, names=cells), LocalStack, print, count=tasks)
+    records = [json.loads(path.read_text()) for path in sorted(directory.glob("*.json"))]
+    return {record["cell"]["name"]: record for record in records}

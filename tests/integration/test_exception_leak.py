@@ -1,11 +1,5 @@
 """exception_leak with a short run: a release that leaks per failing task and one that does not, by measured slope."""
-import json
-
 import pytest
-
-from harness.runner import plan, run_scenario
-from harness.scenario import get_scenario
-from harness.stacks.local import LocalStack
 
 pytestmark = pytest.mark.integration
 TASKS = 400  # failing tasks, then as many control tasks
@@ -13,13 +7,8 @@ CELLS = ["4.4.3", "5.7.0 py3.12"]
 
 
 @pytest.fixture(scope="module")
-def cells(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("REPRO_RESULTS_DIR", str(tmp_path_factory.mktemp("results")))
-        scenario = get_scenario("exception_leak")
-        directory = run_scenario(scenario, plan(scenario, names=CELLS), LocalStack, print, count=TASKS)
-    records = [json.loads(path.read_text()) for path in sorted(directory.glob("*.json"))]
-    return {record["cell"]["name"]: record for record in records}
+def cells(run_cells):
+    return run_cells("exception_leak", CELLS, TASKS)
 
 
 def test_leaking_cell_grows_per_failing_task_and_not_per_control_task(cells):

@@ -1,11 +1,5 @@
 """fork_inherited_conn on four cells, asserting measured error counts and the parent's own checks."""
-import json
-
 import pytest
-
-from harness.runner import plan, run_scenario
-from harness.scenario import get_scenario
-from harness.stacks.local import LocalStack
 
 pytestmark = pytest.mark.integration
 TASKS = 40
@@ -14,13 +8,8 @@ CHILDREN = 4  # the scenario's prefork concurrency
 
 
 @pytest.fixture(scope="module")
-def cells(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("REPRO_RESULTS_DIR", str(tmp_path_factory.mktemp("results")))
-        scenario = get_scenario("fork_inherited_conn")
-        directory = run_scenario(scenario, plan(scenario, names=CELLS), LocalStack, print, count=TASKS)
-    records = [json.loads(path.read_text()) for path in sorted(directory.glob("*.json"))]
-    return {record["cell"]["name"]: record for record in records}
+def cells(run_cells):
+    return run_cells("fork_inherited_conn", CELLS, TASKS)
 
 
 def test_release_keeping_the_dead_connection_fails_one_task_per_child(cells):

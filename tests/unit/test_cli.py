@@ -11,7 +11,8 @@ def test_unknown_scenario_is_one_line_and_exit_2():
     done = harness("run", "nope")
     assert done.returncode == 2
     [line] = done.stdout.strip().splitlines()
-    assert re.fullmatch(r"error: unknown scenario 'nope' \(known: conn_max_age, .*fork_inherited_conn.*\)", line)
+    assert re.fullmatch(r"error: unknown scenario 'nope' \(known: [a-z_]+(, [a-z_]+)*\)", line)
+    assert "conn_max_age" in line and "fork_inherited_conn" in line
 
 
 def test_unknown_cell_is_one_line_and_exit_2():

@@ -1,0 +1,52 @@
+"""Running a cell's workload against its worker: a plain burst, or one with a broker fault in the middle."""
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from harness.faults import Fault
+from harness.probes import ledger_counts, ledger_errors, ledger_rows, probe_connection, wait_for_drain
+from harness.scenario import Burst
+from harness.sut import DjangoProject
+
+SETTLE_S = 0.5
+DRAIN_S_PER_TASK = 0.1  # the drain timeout grows with the burst beyond the workload's floor
+
+
+def run_burst(project: DjangoProject, workload: Burst, count: int, prefix: str, dsn: str) -> dict:
+    """Dispatch the burst, wait for the ledger to show every task, let the samples settle."""
+    total = count * len(workload.tasks)
+    with probe_connection(dsn) as ledger:
+        dispatch = project.dispatch(workload.tasks, count, prefix)
+        drained = wait_for_drain(ledger, prefix, total, max(workload.drain_timeout_s, total * DRAIN_S_PER_TASK))
+        return _finish(ledger, prefix, dispatch, drained)
+
+
+def run_faulted_burst(project: DjangoProject, stack, workload: Burst, count: int, prefix: str, dsn: str,
+                      settings: dict) -> dict:
+    """Half the burst, the fault once `after_tasks` are done (the other half published meanwhile), then a
+    bounded wait for whatever still arrives (late redelivery included)."""
+    fault = Fault(settings["FAULT"], settings.get("FAULT_AFTER_TASKS", 100), settings.get("PAUSE_S", 10.0),
+                  settings.get("DOWN_S", 0.0))
+    first = count // 2
+    with probe_connection(dsn) as ledger:
+        early = project.dispatch([workload.task], first, prefix)
+        wait_for_drain(ledger, prefix, min(fault.after_tasks, first), workload.drain_timeout_s)
+        with ThreadPoolExecutor(1) as pool:
+            later = pool.submit(project.dispatch, [workload.task], count - first, prefix, first)
+            fault_record = stack.inject(settings["broker"], fault)
+            late = later.result()
+        failed = early["publish_failed"] + late["publish_failed"]
+        dispatch = {"dispatch_started": early["dispatch_started"], "dispatch_finished": late["dispatch_finished"],
+                    "count": count - len(failed), "publish_failed": failed, "published_during_fault_from": first,
+                    "publish_error": late["publish_error"] or early["publish_error"]}
+        drained = wait_for_drain(ledger, prefix, dispatch["count"], workload.drain_timeout_s)
+        burst = _finish(ledger, prefix, dispatch, drained)
+    return {**burst, "fault": fault_record, "queue_depth_end": project.queue_depth()}
+
+
+def _finish(ledger, prefix: str, dispatch: dict, drained: bool) -> dict:
+    time.sleep(SETTLE_S)
+    counts, errors, rows = ledger_counts(ledger, prefix), ledger_errors(ledger, prefix), ledger_rows(ledger, prefix)
+    return {"dispatch": dispatch, "counts": counts, "drained": drained, "errors": errors, "rows": rows,
+            "timings": {"dispatch_s": round(dispatch["dispatch_finished"] - dispatch["dispatch_started"], 3)}}

@@ -26,23 +26,26 @@ def run_faulted_burst(project: DjangoProject, stack, workload: Burst, count: int
                       settings: dict) -> dict:
     """Half the burst, the fault once `after_tasks` are done (the other half published meanwhile), then a
     bounded wait for whatever still arrives (late redelivery included)."""
-    fault = Fault(settings["FAULT"], settings.get("FAULT_AFTER_TASKS", 100), settings.get("PAUSE_S", 10.0),
-                  settings.get("DOWN_S", 0.0))
-    first = count // 2
+    fault, first = Fault.from_settings(settings), count // 2
     with probe_connection(dsn) as ledger:
         early = project.dispatch([workload.task], first, prefix)
-        wait_for_drain(ledger, prefix, min(fault.after_tasks, first), workload.drain_timeout_s)
+        triggered = wait_for_drain(ledger, prefix, min(fault.after_tasks, first), workload.drain_timeout_s)
         with ThreadPoolExecutor(1) as pool:
             later = pool.submit(project.dispatch, [workload.task], count - first, prefix, first)
-            fault_record = stack.inject(settings["broker"], fault)
+            fault_record = {**stack.inject(settings["broker"], fault), "after_tasks_reached": triggered}
             late = later.result()
-        failed = early["publish_failed"] + late["publish_failed"]
-        dispatch = {"dispatch_started": early["dispatch_started"], "dispatch_finished": late["dispatch_finished"],
-                    "count": count - len(failed), "publish_failed": failed, "published_during_fault_from": first,
-                    "publish_error": late["publish_error"] or early["publish_error"]}
+        dispatch = _merge(early, late, count, first)
         drained = wait_for_drain(ledger, prefix, dispatch["count"], workload.drain_timeout_s)
         burst = _finish(ledger, prefix, dispatch, drained)
     return {**burst, "fault": fault_record, "queue_depth_end": project.queue_depth()}
+
+
+def _merge(early: dict, late: dict, count: int, first: int) -> dict:
+    """One dispatch record for the two halves: what was published, and from which index during the fault."""
+    failed = early["publish_failed"] + late["publish_failed"]
+    return {"dispatch_started": early["dispatch_started"], "dispatch_finished": late["dispatch_finished"],
+            "count": count - len(failed), "publish_failed": failed, "published_during_fault_from": first,
+            "publish_error": late["publish_error"] or early["publish_error"]}
 
 
 def _finish(ledger, prefix: str, dispatch: dict, drained: bool) -> dict:

@@ -51,14 +51,6 @@ def twins(records: list[dict], key: str, value, default) -> list[tuple[dict, dic
             for base in records if base["settings"].get(key) == default and rest(base) == rest(variant)]
 
 
-def sentences(records: list[dict]) -> list[str]:
-    """The scenario's own verdict on each sentence of its seed, computed from these results alone."""
-    from harness.scenario import all_scenarios
-
-    scenario = all_scenarios().get(records[0]["scenario"]["name"]) if records else None
-    return scenario.assess(records) if scenario else []
-
-
 def _fmt(value) -> str:
     if value is None:
         return "-"

@@ -27,6 +27,13 @@ class Fault:
         if self.method not in METHODS:
             raise HarnessError(f"unknown fault '{self.method}' (known: {', '.join(METHODS)})")
 
+    @classmethod
+    def from_settings(cls, settings: dict) -> "Fault":
+        """The fault a cell's settings name (FAULT, FAULT_AFTER_TASKS, PAUSE_S, DOWN_S)."""
+        given = {"after_tasks": settings.get("FAULT_AFTER_TASKS"), "pause_s": settings.get("PAUSE_S"),
+                 "down_s": settings.get("DOWN_S")}
+        return cls(settings["FAULT"], **{key: value for key, value in given.items() if value is not None})
+
 
 def inject(server, fault: Fault) -> dict:
     """Do it to one server of the stack; wall-clock start and end (the broker answers again at the end)."""

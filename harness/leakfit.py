@@ -1,4 +1,9 @@
-"""Memory growth per task: least-squares slope of child RSS against tasks done, with its 95% interval."""
+"""Memory growth per task: least-squares slope of child RSS against tasks done, with its 95% interval.
+
+Samples are first averaged over bins of BIN_TASKS tasks (one point per bin, "after every K tasks"):
+20 Hz samples repeat the same tasks-done value and are strongly autocorrelated, and fitting them
+one by one would make the interval far narrower than the data can support.
+"""
 from __future__ import annotations
 
 import bisect
@@ -6,8 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-Z95 = 1.96  # normal quantile: fits here have dozens to thousands of points
+Z95 = 1.96  # normal quantile (a t quantile would widen small fits a little)
 MIN_POINTS = 8
+BIN_TASKS = 50
 KB_PER_MB = 1024
 
 
@@ -42,23 +48,28 @@ def tasks_done(sample_times: list[float], finishes: list[float]) -> list[int]:
     return [bisect.bisect_right(finishes, t) for t in sample_times]
 
 
-def phase_points(series: dict, finishes: list[float]) -> tuple[list[int], list[float]]:
-    """(tasks of this phase done, child RSS) for the samples taken while this phase's tasks were finishing."""
+def phase_points(series: dict, finishes: list[float], bin_tasks: int = BIN_TASKS) -> tuple[list, list]:
+    """(tasks of this phase done, child RSS in MB), one point per bin of `bin_tasks` tasks, for the samples
+    taken while this phase's tasks were finishing."""
     if not finishes:
         return [], []
     window = [i for i, t in enumerate(series["t"]) if finishes[0] <= t <= finishes[-1]]
     done = tasks_done([series["t"][i] for i in window], finishes)
-    return done, [series["child_rss_mb"][i] for i in window]
+    bins: dict[int, list[tuple[int, float]]] = {}
+    for x, i in zip(done, window):
+        bins.setdefault(x // bin_tasks, []).append((x, series["child_rss_mb"][i]))
+    points = [tuple(np.mean(members, axis=0)) for _, members in sorted(bins.items())]
+    return [round(float(x), 1) for x, _ in points], [round(float(y), 3) for _, y in points]
 
 
-def halves(xs: list[int], ys: list[float]) -> tuple[Slope | None, Slope | None]:
-    """Slopes over the first and the second half of a phase (by tasks done): growth that levels off shows here."""
-    if not xs:
-        return None, None
-    middle = (xs[0] + xs[-1]) / 2
-    first = [(x, y) for x, y in zip(xs, ys) if x <= middle]
-    second = [(x, y) for x, y in zip(xs, ys) if x > middle]
-    return fit(*zip(*first)) if first else None, fit(*zip(*second)) if second else None
+def split(xs: list, ys: list) -> tuple[list, list]:
+    """The points of the first and of the second half of a phase (by tasks done)."""
+    middle = (xs[0] + xs[-1]) / 2 if xs else 0
+    return ([(x, y) for x, y in zip(xs, ys) if x <= middle], [(x, y) for x, y in zip(xs, ys) if x > middle])
+
+
+def fit_points(points: list[tuple]) -> Slope | None:
+    return fit(*zip(*points)) if points else None
 
 
 def gc_slope(rows: list[tuple[int, int]]) -> float | None:

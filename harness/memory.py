@@ -1,4 +1,4 @@
-"""What is measured in memory: RSS and USS of a worker's main process and its pool children, on a timeline."""
+"""What is measured in memory: RSS of a worker's main process, RSS and USS of its live pool child, on a timeline."""
 from __future__ import annotations
 
 import threading
@@ -13,7 +13,8 @@ COLUMNS = ("t", "parent_rss_mb", "child_pid", "child_rss_mb", "child_uss_mb")
 
 @dataclass
 class MemorySampler:
-    """Samples the worker's main process and its first pool child (wall-clock `t`) on a background thread."""
+    """Samples the worker's main process and its newest live pool child (wall-clock `t`) on a background thread;
+    meant for concurrency 1, where that child is the only one."""
 
     pid: int
     hz: float = 20.0

@@ -141,7 +141,7 @@ def settled_sessions(conn: psycopg.Connection, db: str, quiet_s: float = 0.15, t
 
 
 def ledger_errors(conn: psycopg.Connection, prefix: str) -> dict[str, int]:
-    """How many executions of one burst failed with each error message (class: first line)."""
+    """How many executions of one burst failed with each error message ('Class: message' on one line)."""
     rows = conn.execute("SELECT error, count(*) FROM ledger_execution WHERE dispatch_id LIKE %s AND error <> '' "
                         "GROUP BY error ORDER BY count(*) DESC", (prefix + "-%",)).fetchall()
     return {error: count for error, count in rows}

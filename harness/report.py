@@ -11,6 +11,13 @@ from harness import compare
 from harness.errors import HarnessError
 from harness.plots import draw_run_chart
 from harness.results import load_results, write_atomic
+from harness.scenario import all_scenarios
+
+
+def seed_sentences(records: list[dict]) -> list[str]:
+    """The scenario's own verdict on each sentence of its seed, computed from these results alone."""
+    scenario = all_scenarios().get(records[0]["scenario"]["name"]) if records else None
+    return scenario.assess(records) if scenario else []
 
 
 def markdown(records: list[dict], chart_name: str) -> str:
@@ -22,7 +29,7 @@ def markdown(records: list[dict], chart_name: str) -> str:
              "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in compare.rows(records)]
     lines += ["", "## Findings", ""] + [f"- {line}" for line in compare.findings(records)]
-    if sentences := compare.sentences(records):
+    if sentences := seed_sentences(records):
         lines += ["", "## Seed sentences", ""] + [f"- {line}" for line in sentences]
     lines += ["", f"![{scenario['name']}]({chart_name})", "", "## Provenance", ""]
     first = records[0]
@@ -46,7 +53,7 @@ def print_table(records: list[dict], console: Console) -> None:
         style = "red" if row[-1] == "DISAGREES" else None
         table.add_row(*map(escape, row), style=style)
     console.print(table)
-    for line in [*compare.findings(records), *compare.sentences(records)]:
+    for line in [*compare.findings(records), *seed_sentences(records)]:
         console.print(f"  {escape(line)}")
 
 

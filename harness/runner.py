@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Callable
 
 from harness.envs import CellEnv, ensure_env
+from harness.errors import HarnessError
 from harness.metadata import collect_all
 from harness.pins import resolve
 from harness.bursts import run_burst, run_faulted_burst
@@ -34,6 +35,8 @@ class PlannedCell:
 
 def plan(scenario: Scenario, releases: list[str] | None = None, names: list[str] | None = None) -> list[PlannedCell]:
     """Cells to run, each with its Python and complete pins (resolved before anything starts)."""
+    if releases and names:
+        raise HarnessError("--celery and --cell do not combine: --celery runs ad-hoc cells, --cell default ones")
     cells = scenario.cells_for_releases(releases) if releases else scenario.cells_named(names)
     planned = []
     for index, cell in enumerate(cells):

@@ -48,8 +48,8 @@ class Burst:
     def tasks(self) -> list[str]:
         return [self.task, *self.then]
 
-    def describe(self, count: int | None = None) -> str:
-        return " then ".join(f"{count or self.count} x {task}" for task in self.tasks)
+    def describe(self) -> str:
+        return " then ".join(f"{self.count} x {task}" for task in self.tasks)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from harness.paths import DJANGO_PROJECT
 from harness.stacks.process import ManagedProcess
 
 WORKER_STOP_GRACE_S = 30
+SCRIPT_TIMEOUT_S = 300  # migrate, dispatch, queue depth: none should take minutes
 
 
 def project_variables(settings: dict, database_url: str, broker_url: str) -> dict[str, str]:
@@ -26,7 +27,7 @@ def project_variables(settings: dict, database_url: str, broker_url: str) -> dic
         "REPRO_DB_SSLMODE": str(settings.get("DB_SSLMODE", "disable")),
         "REPRO_POOL": str(settings["pool"]),
         "REPRO_CONCURRENCY": str(settings["concurrency"]),
-        "REPRO_TASK_TIME_LIMIT": str(settings.get("TASK_TIME_LIMIT_S", "")),
+        "REPRO_TASK_TIME_LIMIT": str(settings.get("TASK_TIME_LIMIT_S") or ""),
         "REPRO_PARENT_CONN": "1" if settings.get("PARENT_CONN") else "0",
         "REPRO_CHILD_HOOK": str(settings.get("CHILD_HOOK", "none")),
         "REPRO_LEAK_BYTES": str(settings.get("LEAK_BYTES", 1 << 20)),
@@ -52,8 +53,11 @@ class DjangoProject:
 
     def run(self, *args: str) -> str:
         """Run a script of the project with the cell's Python; its stdout, or a one-line error."""
-        done = subprocess.run([str(self.env.python), *args], cwd=DJANGO_PROJECT, capture_output=True, text=True,
-                              env={**os.environ, **self.variables})
+        try:
+            done = subprocess.run([str(self.env.python), *args], cwd=DJANGO_PROJECT, capture_output=True,
+                                  text=True, env={**os.environ, **self.variables}, timeout=SCRIPT_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            raise HarnessError(f"{' '.join(args[:2])} did not finish within {SCRIPT_TIMEOUT_S} s") from None
         if done.returncode != 0:
             raise HarnessError(f"{' '.join(args[:2])} failed in celery {self.env.pins['celery']}: "
                                f"{last_line(done.stderr)}")

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import Counter
 
 from harness.compare import twins
-from harness.scenario import BROKEN, FIXED, Burst, Cell, Claim, Scenario
+from harness.scenario import BROKEN, FIXED, INCONCLUSIVE, Burst, Cell, Claim, Scenario
 
 KOMBU_BUG = "upstream: kombu 5.2.3 to 5.3.x stop consuming after a Redis reconnect (#8030, #9054)"
 KOMBU_FIX = "upstream: kombu PR #2007 (5.4.0rc1) restores consuming after a Redis reconnect"
@@ -38,6 +38,9 @@ def derive(summary: dict, data: dict) -> dict:
     # published while the broker was away or after it came back: running any of them needs a live consumer
     later = [row for row in after if row.index >= dispatch["published_during_fault_from"]]
     first_after = min((row.finished for row in later), default=None)
+    depth = data.get("queue_depth_end")
+    # consuming again: tasks published during the fault ran, and nothing is left waiting in the queue
+    recovered = None if depth is None else bool(later) and depth == 0
     return {
         "tasks_published": dispatch["count"],
         "publish_failed": len(dispatch["publish_failed"]),
@@ -46,16 +49,16 @@ def derive(summary: dict, data: dict) -> dict:
         "never_executed": dispatch["count"] - len(runs),
         "executed_late": sum(1 for row in after if row.started > fault["finished_at"] + LATE_S),
         "fault_s": round(fault["finished_at"] - fault["started_at"], 2),
-        "recovery_s": round(first_after - fault["started_at"], 2) if first_after else None,
-        # consuming again: tasks published during the fault ran, and nothing is left waiting in the queue
-        "recovered": bool(later) and data.get("queue_depth_end") in (0, None),
-        "queue_depth_end": data.get("queue_depth_end"),
+        "recovery_s": round(first_after - fault["started_at"], 2) if recovered else None,
+        "recovered": recovered,
+        "queue_depth_end": depth,
     }
 
 
 def verdict(summary: dict) -> str:
-    """Broken when the worker never ran a task published during or after the fault (it stopped consuming)."""
-    return FIXED if summary.get("recovered") else BROKEN
+    """Broken when the worker stopped consuming; inconclusive when the broker could not be asked its queue."""
+    recovered = summary.get("recovered")
+    return INCONCLUSIVE if recovered is None else (FIXED if recovered else BROKEN)
 
 
 def cell(name: str, release: str, claim: Claim, broker: str = "redis", fault: str = "restart", pins=None,
@@ -134,8 +137,9 @@ SCENARIO = Scenario(
     ),
     metrics=("recovered", "worker_alive_at_end", "recovery_s", "tasks_published", "executed_once", "executed_more_than_once",
              "never_executed", "executed_late", "publish_failed", "queue_depth_end", "worker_log_errors"),
-    verdict_rule="broken if no task started after the broker was back within the bound (the worker stopped "
-                 "consuming), else fixed; lost and duplicated tasks are reported beside it",
+    verdict_rule="fixed if tasks published during the fault ran and the queue was empty at the end of the "
+                 "bound (recovered), broken if not (the worker stopped consuming or died), inconclusive if the "
+                 "broker could not be asked its queue depth; lost and duplicated tasks are reported beside it",
     verdict=verdict,
     headline="never_executed",
     derive=derive,

@@ -16,7 +16,7 @@ from __future__ import annotations
 from packaging.version import Version
 
 from harness.compare import twins
-from harness.leakfit import fit, gc_slope, halves, phase_points
+from harness.leakfit import fit, fit_points, gc_slope, phase_points, split
 from harness.scenario import BROKEN, FIXED, INCONCLUSIVE, Burst, Cell, Claim, Scenario
 
 LEAK_KB_PER_TASK = 20.0  # with a 1 MB local: 2% of it kept per failing task, 20 MB per thousand failures
@@ -67,26 +67,34 @@ def derive(summary: dict, data: dict) -> dict:
     """Slopes of child RSS per failing and per control task, halves of the failing phase, gc objects, extremes."""
     memory, rows = data["memory"], data["rows"]
     if not memory or not memory["t"]:
-        return {"fail_rss_slope_kb_per_task": None}
+        return dict.fromkeys(DERIVED)
     fail_x, fail_y = _phase(memory, rows, FAIL_TASK)
-    first, second = halves(fail_x, fail_y)
-    second_y = [y for x, y in zip(fail_x, fail_y) if x > (fail_x[0] + fail_x[-1]) / 2] if fail_x else []
-    rss, pids = memory["child_rss_mb"], memory["child_pid"]
+    first_points, second_points = split(fail_x, fail_y)
+    first, second = fit_points(first_points), fit_points(second_points)
+    shape = growth_shape(first, second)
+    rss = memory["child_rss_mb"]
     return {
         **_slope_numbers("fail_rss_slope", fit(fail_x, fail_y)),
         **_slope_numbers("control_rss_slope", fit(*_phase(memory, rows, CONTROL_TASK))),
         "fail_first_half_slope_kb_per_task": first.kb_per_task if first else None,
         "fail_second_half_slope_kb_per_task": second.kb_per_task if second else None,
-        "fail_growth_shape": growth_shape(first, second),
-        "fail_plateau_mb": round(sum(second_y) / len(second_y), 1) if growth_shape(first, second) == "levels off"
-        else None,
+        "fail_growth_shape": shape,
+        "fail_plateau_mb": round(sum(y for _, y in second_points) / len(second_points), 1)
+        if shape == "levels off" else None,
         "fail_gc_objects_per_task": gc_slope([(row.index, row.gc_objects) for row in rows
                                               if row.task == FAIL_TASK and row.gc_objects]),
         "child_rss_start_mb": rss[0], "child_rss_peak_mb": max(rss), "child_rss_end_mb": rss[-1],
         "child_uss_end_mb": memory["child_uss_mb"][-1],
         "parent_rss_growth_mb": round(memory["parent_rss_mb"][-1] - memory["parent_rss_mb"][0], 2),
-        "child_restarts": len(set(pids)) - 1,
+        "child_restarts": len(set(memory["child_pid"])) - 1,
     }
+
+
+DERIVED = ("fail_rss_slope_kb_per_task", "fail_rss_slope_low_kb_per_task", "fail_rss_slope_high_kb_per_task",
+           "control_rss_slope_kb_per_task", "control_rss_slope_low_kb_per_task", "control_rss_slope_high_kb_per_task",
+           "fail_first_half_slope_kb_per_task", "fail_second_half_slope_kb_per_task", "fail_growth_shape",
+           "fail_plateau_mb", "fail_gc_objects_per_task", "child_rss_start_mb", "child_rss_peak_mb",
+           "child_rss_end_mb", "child_uss_end_mb", "parent_rss_growth_mb", "child_restarts")
 
 
 def verdict(summary: dict) -> str:

@@ -36,9 +36,9 @@ def claim_for_release(release: str) -> Claim:
 
 
 def breakage(summary: dict) -> int:
-    """Every measured sign of a broken connection: failed or lost or hung tasks, failed parent checks."""
-    return (summary["task_errors"] + summary["tasks_lost"] + summary["tasks_timed_out"]
-            + summary.get("parent_checks_failed", 0))
+    """Every measured sign of a broken connection: failed tasks, lost tasks (a task killed at the time limit
+    writes no ledger row, so hung tasks are among the lost), failed parent checks."""
+    return summary["task_errors"] + summary["tasks_lost"] + summary.get("parent_checks_failed", 0)
 
 
 def derive(summary: dict, data: dict) -> dict:

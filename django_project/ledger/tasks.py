@@ -30,7 +30,7 @@ def record(task, name, started, error="", gc_objects=None):
 def record_error(task, name, started, exc):
     """Record the error; if the connection itself is what failed, once more on a new connection."""
     error = describe(exc)
-    for attempt in range(2):
+    for _ in range(2):
         try:
             record(task, name, started, error=error)
             return

@@ -57,7 +57,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_MAX_TASKS_PER_CHILD = int(os.environ["REPRO_MAX_TASKS_PER_CHILD"]) if os.environ.get(
     "REPRO_MAX_TASKS_PER_CHILD") else None
-CELERY_TASK_TIME_LIMIT = int(os.environ["REPRO_TASK_TIME_LIMIT"]) if os.environ.get("REPRO_TASK_TIME_LIMIT") else None
+CELERY_TASK_TIME_LIMIT = float(os.environ["REPRO_TASK_TIME_LIMIT"]) if os.environ.get("REPRO_TASK_TIME_LIMIT") else None
 
 # Any further Celery setting a cell names, as JSON: {"task_acks_late": true, "broker_heartbeat": 10, ...}
 for _name, _value in json.loads(os.environ.get("REPRO_CELERY_CONF") or "{}").items():

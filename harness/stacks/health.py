@@ -5,6 +5,8 @@ import socket
 
 import psycopg
 
+from harness.errors import HarnessError
+
 AMQP_HEADER = b"AMQP\x00\x00\x09\x01"
 AMQP_CONNECTION_START = b"\x01\x00\x00"  # method frame on channel 0 ...
 AMQP_CLASS_METHOD = b"\x00\x0a\x00\x0a"  # ... carrying Connection.Start (class 10, method 10)
@@ -47,12 +49,12 @@ def _exchange(port: int, payload: bytes) -> bytes:
         return b""
 
 
-def redis_kill_clients(port: int) -> int:
-    """Drop every normal client connection (CLIENT KILL TYPE normal, ours excepted); how many were dropped."""
-    reply = _exchange(port, b"CLIENT KILL TYPE normal\r\n")
-    if not reply.startswith(b":"):
-        raise OSError(f"redis refused CLIENT KILL: {reply!r}")
-    return int(reply[1:].split(b"\r\n")[0])
+def redis_kill_clients(port: int) -> None:
+    """Drop every client connection, ours excepted: normal ones, then pub/sub ones (Celery's remote control)."""
+    for kind in (b"normal", b"pubsub"):
+        reply = _exchange(port, b"CLIENT KILL TYPE " + kind + b"\r\n")
+        if not reply.startswith(b":"):
+            raise HarnessError(f"redis refused CLIENT KILL TYPE {kind.decode()}: {reply!r}")
 
 
 def redis_flush_db(port: int, db: int) -> None:
@@ -66,4 +68,4 @@ def redis_flush_db(port: int, db: int) -> None:
                 break
             reply += chunk
     if reply.count(b"+OK") != 2:
-        raise OSError(f"redis did not flush db {db}: {reply!r}")
+        raise HarnessError(f"redis did not flush db {db}: {reply!r}")

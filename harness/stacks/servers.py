@@ -129,6 +129,7 @@ class RedisServer(Server):
     """A Redis server without persistence on its own port."""
 
     name = "redis"
+    persistence = ("--appendonly", "no")
 
     def url(self, db: int = 0) -> str:
         return f"redis://127.0.0.1:{self.port}/{db}"
@@ -143,8 +144,6 @@ class RedisServer(Server):
 
     def drop_clients(self) -> None:
         redis_kill_clients(self.port)
-
-    persistence = ("--appendonly", "no")
 
     def command(self) -> list[str]:
         return [str(binaries.find("redis-server")), "--port", str(self.port), "--bind", "127.0.0.1",

@@ -27,7 +27,13 @@ def test_counts_once_twice_never_and_recovery_from_the_first_task_published_duri
 def test_a_worker_that_leaves_the_queue_untouched_has_not_recovered():
     rows = [row(0, 99), row(3, 106)]
     summary = derive({}, {"fault": FAULT, "rows": rows, "dispatch": dispatch(), "queue_depth_end": 2})
-    assert not summary["recovered"] and verdict(summary) == "broken"
+    assert summary["recovered"] is False and verdict(summary) == "broken" and summary["recovery_s"] is None
+
+
+def test_an_unknown_queue_depth_makes_the_verdict_inconclusive():
+    rows = [row(0, 99), row(3, 106)]
+    summary = derive({}, {"fault": FAULT, "rows": rows, "dispatch": dispatch(), "queue_depth_end": None})
+    assert summary["recovered"] is None and verdict(summary) == "inconclusive"
 
 
 def test_only_tasks_published_during_the_fault_prove_recovery():

@@ -31,3 +31,8 @@ def test_list_shows_cells_and_claims_without_starting_anything():
     done = harness("list")
     assert done.returncode == 0
     assert "cell 4.4.0rc5: celery 4.4.0rc5; expected fixed per seed 000" in done.stdout
+
+
+def test_celery_and_cell_do_not_combine():
+    done = harness("run", "conn_max_age", "--celery", "5.5.3", "--cell", "5.5.3")
+    assert done.returncode == 2 and "--celery and --cell do not combine" in done.stdout

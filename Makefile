@@ -4,13 +4,16 @@ ARGS ?=
 UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 SYNCED := .venv/.synced
 
-.PHONY: scenario report list test unit bench clean-cache
+.PHONY: scenario report list bisect test unit bench clean-cache
 
 scenario: $(SYNCED)  ## run one scenario: make scenario NAME=conn_max_age [ARGS="--celery 5.4.0"]
 	$(UV) run --frozen harness run $(NAME) $(ARGS)
 
 report: $(SYNCED)  ## rebuild table, Markdown and chart of the newest run of NAME
 	$(UV) run --frozen harness report $(NAME)
+
+bisect: $(SYNCED)  ## first release where NAME's verdict flips: make bisect NAME=conn_max_age ARGS="--good 5.5.3 --bad 5.7.0"
+	$(UV) run --frozen harness bisect $(NAME) $(ARGS)
 
 list: $(SYNCED)
 	$(UV) run --frozen harness list

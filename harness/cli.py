@@ -14,6 +14,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from harness import releases
+from harness.bisect import bisect
 from harness.errors import HarnessError
 from harness.report import build_report
 from harness.results import latest_run
@@ -85,6 +87,29 @@ def run(
     page, chart = build_report(directory, console)
     console.print(f"results: {directory}  report: {page.name}  chart: {chart.name}  "
                   f"({time.monotonic() - started:.1f}s)")
+
+
+@app.command("bisect")
+@friendly
+def bisect_command(
+    scenario: str = typer.Argument(..., help="scenario name, see `harness list`"),
+    good: str = typer.Option(..., "--good", help="a release with one verdict (usually the older)"),
+    bad: str = typer.Option(..., "--bad", help="a release with the other verdict"),
+    pre: bool = typer.Option(False, "--pre", help="include pre-releases between them"),
+    tasks: Optional[int] = typer.Option(None, "--tasks", min=1, help="tasks per burst (default: the scenario's)"),
+    stack: str = typer.Option("local", "--stack", help="local (own server processes) or compose"),
+) -> None:
+    """Binary-search the registry's releases between --good and --bad for the first one with --bad's verdict."""
+    chosen, stack_factory = get_scenario(scenario), open_stack(stack)
+    candidates = releases.between(good, bad, pre)
+    say(f"bisect {scenario}: {len(candidates)} releases from {candidates[0]} to {candidates[-1]}")
+    boundary, probes = bisect(chosen, candidates, tasks, stack_factory, say)
+    headline = chosen.describe()["headline"]
+    for probe in probes:
+        console.print(escape(f"  {probe.release:>10}  {probe.verdict:<12} {headline} = {probe.value}  {probe.file}"))
+    flipped = probes[-1].verdict
+    console.print(escape(f"first release that is '{flipped}': {boundary} ({len(probes)} of {len(candidates)} "
+                         f"releases measured)"))
 
 
 @app.command()

@@ -17,8 +17,9 @@ from rich.markup import escape
 from harness import releases
 from harness.bisect import bisect
 from harness.errors import HarnessError
-from harness.report import build_report
-from harness.results import latest_run
+from harness import compare
+from harness.report import build_report, seed_sentences
+from harness.results import latest_full_run, latest_run, load_results
 from harness.runner import plan, run_scenario
 from harness.scenario import all_scenarios, get_scenario
 from harness.stacks import open_stack
@@ -110,6 +111,21 @@ def bisect_command(
     flipped = probes[-1].verdict
     console.print(escape(f"first release that is '{flipped}': {boundary} ({len(probes)} of {len(candidates)} "
                          f"releases measured)"))
+
+
+@app.command()
+@friendly
+def claims() -> None:
+    """Every scenario's claims, agreeing with the measurement or not, from its newest run of the default cells."""
+    for name, scenario in all_scenarios().items():
+        run = latest_full_run(name, {cell.name for cell in scenario.cells_named(None)})
+        if run is None:
+            console.print(f"[bold]{name}[/bold]: no run yet (make scenario NAME={name})")
+            continue
+        records = load_results(run)
+        console.print(f"[bold]{name}[/bold] ({escape(str(run))})")
+        for line in [*compare.findings(records), *seed_sentences(records)]:
+            console.print(f"  - {escape(line)}")
 
 
 @app.command()

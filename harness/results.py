@@ -53,7 +53,25 @@ def load_results(directory: Path) -> list[dict]:
     return records
 
 
+def runs(scenario: str) -> list[Path]:
+    """Run directories of a scenario that hold at least one result, newest first."""
+    return sorted((p for p in (results_dir() / scenario).glob("*") if p.is_dir() and any(p.glob("*.json"))),
+                  reverse=True)
+
+
 def latest_run(scenario: str) -> Path | None:
     """The newest run directory of a scenario that holds at least one result."""
-    runs = sorted(p for p in (results_dir() / scenario).glob("*") if p.is_dir() and any(p.glob("*.json")))
-    return runs[-1] if runs else None
+    found = runs(scenario)
+    return found[0] if found else None
+
+
+def latest_full_run(scenario: str, cell_names: set[str]) -> Path | None:
+    """The newest run that holds every one of these cells (the default ones), else the newest run."""
+    for run in runs(scenario):
+        if cell_names <= _cell_names(run):
+            return run
+    return latest_run(scenario)
+
+
+def _cell_names(run: Path) -> set[str]:
+    return {json.loads(path.read_text())["cell"]["name"] for path in run.glob("*.json")}

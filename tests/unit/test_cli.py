@@ -36,3 +36,19 @@ def test_list_shows_cells_and_claims_without_starting_anything():
 def test_celery_and_cell_do_not_combine():
     done = harness("run", "conn_max_age", "--celery", "5.5.3", "--cell", "5.5.3")
     assert done.returncode == 2 and "--celery and --cell do not combine" in done.stdout
+
+
+def test_claims_reads_result_files_and_names_scenarios_without_runs(tmp_path):
+    import os
+
+    from harness.results import write_result
+
+    record = {"scenario": {"name": "conn_max_age", "headline": "sessions_per_task"},
+              "cell": {"name": "5.5.3", "claim": {"expect": "fixed", "source": "PR #6134"}},
+              "summary": {"sessions_per_task": 0.004}, "verdict": "fixed", "agrees_with_claim": True}
+    write_result(record, tmp_path / "conn_max_age" / "20260101T000000Z" / "00-5.5.3.json")
+    done = subprocess.run([sys.executable, "-m", "harness", "claims"], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "REPRO_RESULTS_DIR": str(tmp_path)})
+    assert done.returncode == 0
+    assert "5.5.3: sessions_per_task = 0.004 -> fixed; claim fixed (PR #6134): agrees" in done.stdout
+    assert "exception_leak: no run yet (make scenario NAME=exception_leak)" in done.stdout

@@ -36,3 +36,12 @@ def test_latest_run_skips_empty_dirs(tmp_path, monkeypatch):
     (tmp_path / "s" / "20270101T000000Z").mkdir()
     assert results.latest_run("s").name == "20260101T000000Z"
 
+
+
+def test_latest_full_run_skips_newer_runs_that_lack_default_cells(tmp_path, monkeypatch):
+    monkeypatch.setenv("REPRO_RESULTS_DIR", str(tmp_path))
+    for run_id, names in (("20260101T000000Z", ["a", "b"]), ("20260102T000000Z", ["a"])):
+        for index, name in enumerate(names):
+            results.write_result({"cell": {"name": name}}, tmp_path / "s" / run_id / f"{index:02d}-{name}.json")
+    assert results.latest_full_run("s", {"a", "b"}).name == "20260101T000000Z"
+    assert results.latest_full_run("s", {"c"}).name == "20260102T000000Z"

@@ -11,7 +11,7 @@ def test_unknown_scenario_names_the_known_ones():
 
 @pytest.mark.parametrize("release, expect", [
     ("4.1.1", BROKEN), ("4.2.0", FIXED), ("4.3.1", FIXED), ("4.4.0rc1", BROKEN), ("4.4.0rc5", BROKEN),
-    ("4.4.3", BROKEN), ("4.4.4", FIXED), ("5.5.3", FIXED), ("5.6.0", BROKEN), ("5.7.0", BROKEN),
+    ("4.4.3", BROKEN), ("4.4.4", FIXED), ("5.5.3", FIXED), ("5.6.0b1", BROKEN), ("5.6.0", BROKEN), ("5.7.0", BROKEN),
 ])
 def test_conn_max_age_claims_follow_the_fixup_code_timeline(release, expect):
     assert get_scenario("conn_max_age").claim_for_release(release).expect == expect

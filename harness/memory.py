@@ -1,18 +1,19 @@
 """What is measured in memory: RSS of a worker's main process, RSS and USS of its live pool child, on a timeline."""
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
 
 import psutil
+
+from harness.sampling import PeriodicSampling
 
 MB = 1 << 20
 COLUMNS = ("t", "parent_rss_mb", "child_pid", "child_rss_mb", "child_uss_mb")
 
 
 @dataclass
-class MemorySampler:
+class MemorySampler(PeriodicSampling):
     """Samples the worker's main process and its newest live pool child (wall-clock `t`) on a background thread;
     meant for concurrency 1, where that child is the only one."""
 
@@ -22,26 +23,15 @@ class MemorySampler:
     cpu_s: float = 0.0
     wall_s: float = 0.0
 
+    tolerated = (psutil.Error,)  # a child being replaced, or the worker going away at the end
+
     def __enter__(self) -> "MemorySampler":
         self._parent = psutil.Process(self.pid)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="memory-sampler", daemon=True)
-        self._thread.start()
+        self.start_sampling("memory-sampler")
         return self
 
     def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _loop(self) -> None:
-        cpu0, wall0, period = time.thread_time(), time.monotonic(), 1.0 / self.hz
-        while not self._stop.is_set():
-            try:
-                self.sample()
-            except psutil.Error:  # a child being replaced, or the worker going away at the end
-                pass
-            self._stop.wait(period)
-        self.cpu_s, self.wall_s = time.thread_time() - cpu0, time.monotonic() - wall0
+        self.stop_sampling()
 
     def sample(self) -> None:
         children = sorted(self._parent.children(), key=lambda child: child.create_time())

@@ -1,7 +1,6 @@
 """What is measured on Postgres: sessions, backends by state on a timeline, and the task ledger."""
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -9,6 +8,7 @@ from typing import NamedTuple
 import psycopg
 
 from harness.errors import HarnessError
+from harness.sampling import PeriodicSampling
 
 PROBE_APP = "celery-repro-probe"
 STATES = ("active", "idle", "idle in transaction", "idle in transaction (aborted)")
@@ -51,7 +51,7 @@ def wait_for_no_backends(conn: psycopg.Connection, db: str, timeout_s: float = 1
 
 
 @dataclass
-class ActivitySampler:
+class ActivitySampler(PeriodicSampling):
     """Samples sessions and backends by state of one database on a background thread."""
 
     dsn: str
@@ -62,24 +62,13 @@ class ActivitySampler:
     wall_s: float = 0.0
 
     def __enter__(self) -> "ActivitySampler":
-        self._stop = threading.Event()
         self._conn = probe_connection(self.dsn)
-        self._t0 = time.monotonic()
-        self._thread = threading.Thread(target=self._loop, name="pg-sampler", daemon=True)
-        self._thread.start()
+        self.start_sampling("pg-sampler")
         return self
 
     def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
+        self.stop_sampling()
         self._conn.close()
-
-    def _loop(self) -> None:
-        cpu0, period = time.thread_time(), 1.0 / self.hz
-        while not self._stop.is_set():
-            self.sample()
-            self._stop.wait(period - (time.monotonic() - self._t0) % period)
-        self.cpu_s, self.wall_s = time.thread_time() - cpu0, time.monotonic() - self._t0
 
     def sample(self) -> None:
         row = self._conn.execute(ACTIVITY_SQL, {"db": self.db, "probe": PROBE_APP}).fetchone()

@@ -47,14 +47,18 @@ class LocalStack:
         return self
 
     def __exit__(self, *exc) -> None:
-        failures = []
+        failures, interrupted = [], None
         for server in reversed(list(self.servers.values())):
             try:
                 server.stop()
             except Exception as error:  # keep stopping the others; report once all are down
                 failures.append(f"{server.name}: {error}")
+            except BaseException as interrupt:  # a second Ctrl-C or SIGTERM while stopping: stop the rest first
+                interrupted = interrupt
         if server_root := getattr(self, "root", None):
             shutil.rmtree(server_root, ignore_errors=True)
+        if interrupted is not None:
+            raise interrupted
         if failures:
             raise HarnessError(f"could not stop cleanly: {'; '.join(failures)}")
 

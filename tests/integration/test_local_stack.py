@@ -77,3 +77,19 @@ def test_postgres_serves_plain_and_tls_clients(stack):
         assert plain.execute(ssl_query).fetchone() == (False,)
     with psycopg.connect(stack.admin_dsn().replace("sslmode=disable", "sslmode=require")) as tls:
         assert tls.execute(ssl_query).fetchone() == (True,)
+
+
+def test_an_interrupt_while_stopping_one_server_still_stops_the_others():
+    with pytest.raises(KeyboardInterrupt):
+        with LocalStack(("redis", "redis-aof")) as running:
+            pids = server_pids(running)
+            first_stopped = running.servers["redis-aof"]  # servers stop in reverse order of start
+            stop = first_stopped.stop
+
+            def stop_then_interrupt():
+                stop()
+                raise KeyboardInterrupt
+
+            first_stopped.stop = stop_then_interrupt
+    time.sleep(1)
+    assert [pid for pid in pids if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"] == []

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import List, Optional
 
 import functools
+import json
 import os
 
 import typer
@@ -55,8 +56,14 @@ def friendly(command):
 
 @app.command("list")
 @friendly
-def list_scenarios() -> None:
+def list_scenarios(as_json: bool = typer.Option(False, "--json", help="print every scenario's declaration and "
+                                                "the CI matrix of default cells as JSON")) -> None:
     """Show every scenario: claim, settings, workload, cells and verdict rule (starts nothing)."""
+    if as_json:
+        from harness.matrix import listing
+
+        print(json.dumps(listing(), indent=1))
+        return
     for scenario in all_scenarios().values():
         console.print(f"[bold]{scenario.name}[/bold]: {scenario.title}")
         console.print(escape(f"  claim: {scenario.claim}"))
@@ -131,16 +138,38 @@ def claims() -> None:
 @app.command()
 @friendly
 def report(
-    scenario: str = typer.Argument(..., help="scenario name"),
+    scenario: Optional[str] = typer.Argument(None, help="scenario name (not needed with --html)"),
     run: Optional[Path] = typer.Option(None, "--run", help="run directory (default: the newest)"),
+    html: bool = typer.Option(False, "--html", help="build the static site of every scenario's newest default run"),
+    out: Optional[Path] = typer.Option(None, "--out", help="where --html writes the site (default: results/site)"),
 ) -> None:
-    """Rebuild the table, Markdown report and chart of a run from its JSON files alone."""
+    """Rebuild the table, Markdown report and chart of a run from its JSON files alone (or, with --html, a site)."""
+    if html:
+        from harness.html_report import build_site
+
+        console.print(f"site: {build_site(out)}")
+        return
+    if scenario is None:
+        raise HarnessError("name a scenario, or pass --html for the site of every scenario")
     get_scenario(scenario)
     directory = run or latest_run(scenario)
     if directory is None:
         raise HarnessError(f"no results for '{scenario}' yet: run `harness run {scenario}` first")
     page, chart = build_report(directory, console)
     console.print(f"report: {page}  chart: {chart}")
+
+
+@app.command("compose-args")
+@friendly
+def compose_args(
+    scenario: str = typer.Argument(..., help="scenario name"),
+    cell: str = typer.Option(..., "--cell", help="a cell of the scenario (names in `harness list`)"),
+) -> None:
+    """Print a cell's Python and exact pins as Docker build arguments (KEY=VALUE lines, usable as --env-file)."""
+    from harness.matrix import build_args
+
+    [item] = plan(get_scenario(scenario), names=[cell])
+    print("\n".join(f"{key}={value}" for key, value in build_args(item.python, item.pins).items()))
 
 
 def say(message: str) -> None:

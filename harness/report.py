@@ -20,29 +20,37 @@ def seed_sentences(records: list[dict]) -> list[str]:
     return scenario.assess(records) if scenario else []
 
 
+def table_lines(records: list[dict]) -> list[str]:
+    """The side-by-side table in Markdown."""
+    header = compare.columns(records)
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header),
+            *("| " + " | ".join(row) + " |" for row in compare.rows(records))]
+
+
 def markdown(records: list[dict], chart_name: str) -> str:
     """The run's side-by-side table, findings and provenance as a Markdown page."""
     scenario = records[0]["scenario"]
-    header = compare.columns(records)
     lines = [f"# {scenario['name']}: {scenario['title']}", "", f"Claim under test: {scenario['claim']}", "",
-             f"Verdict rule: {scenario['verdict_rule']}.", "",
-             "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(row) + " |" for row in compare.rows(records)]
+             f"Verdict rule: {scenario['verdict_rule']}.", "", *table_lines(records)]
     lines += ["", "## Findings", ""] + [f"- {line}" for line in compare.findings(records)]
     if sentences := seed_sentences(records):
         lines += ["", "## Seed sentences", ""] + [f"- {line}" for line in sentences]
     lines += ["", f"![{scenario['name']}]({chart_name})", "", "## Provenance", ""]
-    first = records[0]
-    lines.append(f"- servers: {', '.join(f'{k} {v}' for k, v in first['servers'].items())}; "
-                 f"stack {first['stack']['kind']} healthy in {first['stack']['start_s']} s")
-    lines.append(f"- host: {first['host']['platform']}, {first['host']['cpu_count']} cpus, "
-                 f"{first['host']['memory_gib']} GiB")
-    lines.append(f"- scenario source hash: {scenario['source_hash']}")
+    return "\n".join(lines + [f"- {line}" for line in provenance(records)]) + "\n"
+
+
+def provenance(records: list[dict]) -> list[str]:
+    """Where the numbers come from: servers, host, scenario source, each cell's Python, pins and file."""
+    first, scenario = records[0], records[0]["scenario"]
+    lines = [f"servers: {', '.join(f'{k} {v}' for k, v in first['servers'].items())}; "
+             f"stack {first['stack']['kind']} healthy in {first['stack']['start_s']} s",
+             f"host: {first['host']['platform']}, {first['host']['cpu_count']} cpus, {first['host']['memory_gib']} GiB",
+             f"scenario source hash: {scenario['source_hash']}"]
     for record in records:
         pins = ", ".join(f"{k} {v}" for k, v in record["pins"].items())
-        lines.append(f"- {record['cell']['name']}: Python {record['python']}; {pins}; "
+        lines.append(f"{record['cell']['name']}: Python {record['python']}; {pins}; "
                      f"settings {record['settings']}; file {Path(record['file']).name}")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def print_table(records: list[dict], console: Console) -> None:

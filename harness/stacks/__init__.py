@@ -1,6 +1,7 @@
 """Stacks: where the servers of a run come from (own local processes, or Docker Compose)."""
 from __future__ import annotations
 
+import functools
 from typing import Callable
 
 from harness.errors import HarnessError
@@ -15,5 +16,7 @@ def open_stack(kind: str) -> Callable:
 
         return LocalStack
     if kind == "compose":
-        raise HarnessError("the compose stack is not available yet: use --stack local")
+        from harness.stacks.compose import ComposeStack, docker_client
+
+        return functools.partial(ComposeStack, client=docker_client())
     raise HarnessError(f"unknown stack '{kind}' (known: {', '.join(KINDS)})")

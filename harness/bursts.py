@@ -7,19 +7,26 @@ from concurrent.futures import ThreadPoolExecutor
 from harness.faults import Fault
 from harness.probes import ledger_counts, ledger_errors, ledger_rows, probe_connection, wait_for_drain
 from harness.scenario import Burst
-from harness.sut import DjangoProject
+from harness.sut import DjangoProject, Worker
 
-SETTLE_S = 0.5
 DRAIN_S_PER_TASK = 0.1  # the drain timeout grows with the burst beyond the workload's floor
 
 
-def run_burst(project: DjangoProject, workload: Burst, count: int, prefix: str, dsn: str) -> dict:
-    """Dispatch the burst, wait for the ledger to show every task, let the samples settle."""
+def run_burst(project: DjangoProject, workload: Burst, count: int, prefix: str, dsn: str,
+              worker: Worker | None = None) -> dict:
+    """Baseline, dispatch the burst, wait until the ledger (or the worker's log) shows every task, settle."""
     total = count * len(workload.tasks)
     with probe_connection(dsn) as ledger:
+        time.sleep(workload.baseline_s)
+        marks = {"dispatch": time.monotonic()}
         dispatch = project.dispatch(workload.tasks, count, prefix)
-        drained = wait_for_drain(ledger, prefix, total, max(workload.drain_timeout_s, total * DRAIN_S_PER_TASK))
-        return _finish(ledger, prefix, dispatch, drained)
+        reported = (lambda: worker.tasks_reported(prefix) >= total) if worker else None
+        drained = wait_for_drain(ledger, prefix, total, max(workload.drain_timeout_s, total * DRAIN_S_PER_TASK),
+                                 reported)
+        marks["drained"] = time.monotonic()
+        burst = _finish(ledger, prefix, dispatch, drained, workload.settle_s)
+    reported_count = worker.tasks_reported(prefix) if worker else None
+    return {**burst, "marks": {**marks, "settled": time.monotonic()}, "tasks_reported": reported_count}
 
 
 def run_faulted_burst(project: DjangoProject, stack, workload: Burst, count: int, prefix: str, dsn: str,
@@ -48,8 +55,8 @@ def _merge(early: dict, late: dict, count: int, first: int) -> dict:
             "publish_error": late["publish_error"] or early["publish_error"]}
 
 
-def _finish(ledger, prefix: str, dispatch: dict, drained: bool) -> dict:
-    time.sleep(SETTLE_S)
+def _finish(ledger, prefix: str, dispatch: dict, drained: bool, settle_s: float = 0.5) -> dict:
+    time.sleep(settle_s)
     counts, errors, rows = ledger_counts(ledger, prefix), ledger_errors(ledger, prefix), ledger_rows(ledger, prefix)
     return {"dispatch": dispatch, "counts": counts, "drained": drained, "errors": errors, "rows": rows,
             "timings": {"dispatch_s": round(dispatch["dispatch_finished"] - dispatch["dispatch_started"], 3)}}

@@ -38,7 +38,12 @@ def requirements(celery: str, python: str, overrides: dict[str, str]) -> list[st
     # setuptools: Celery 5.0-5.2 import pkg_resources, which uv venvs do not ship (gone in setuptools 81)
     lines = [f"celery[redis]=={celery}", "kombu[redis]", "setuptools<81"]
     lines += [line for line in era if _name(line) not in overrides]
-    return lines + [f"{name}=={version}" for name, version in overrides.items() if name != "celery"]
+    return lines + [_line(name, version) for name, version in overrides.items() if name != "celery"]
+
+
+def _line(name: str, version: str) -> str:
+    """`name==version`, or just `name` for '*' (an extra package at the newest version the cell accepts)."""
+    return name if version == "*" else f"{name}=={version}"
 
 
 def install_lines(pins: dict[str, str]) -> list[str]:

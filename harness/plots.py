@@ -11,8 +11,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 VERDICT_COLOURS = {"broken": "#c0392b", "fixed": "#27ae60", "inconclusive": "#7f8c8d"}
 
 
+STATE_COLOURS = {"active": "#2980b9", "idle": "#7f8c8d", "idle_in_transaction": "#c0392b"}
+
+
 def draw_run_chart(records: list[dict], path: Path) -> Path:
-    """Two panels: the scenario's headline metric per cell (bars), and Postgres backends over time."""
+    """Connections by state per cell (small multiples) for runs with phases; otherwise two panels: the
+    scenario's headline metric per cell (bars), and backends / memory / completions over time."""
+    if records[0]["scenario"].get("chart") == "states":
+        return _save(_states_grid(records), path)
     headline = records[0]["scenario"]["headline"]
     figure, (bars, lines) = plt.subplots(1, 2, figsize=(13, 4.8))
     names = [record["cell"]["name"] for record in records]
@@ -31,6 +37,10 @@ def draw_run_chart(records: list[dict], path: Path) -> Path:
     else:
         _backends_panel(lines, records)
     figure.suptitle(records[0]["scenario"]["title"])
+    return _save(figure, path)
+
+
+def _save(figure, path: Path) -> Path:
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp.png")
@@ -81,3 +91,28 @@ def _completions_panel(axes, records: list[dict]) -> None:
     axes.set_ylabel("tasks finished per second")
     axes.set_title("Completions around the fault")
     axes.legend(fontsize=6)
+
+
+def _states_grid(records: list[dict]):
+    """One small panel per cell: active, idle and idle-in-transaction connections over time, the burst shaded."""
+    columns = min(4, len(records))
+    rows = -(-len(records) // columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(3.6 * columns, 2.6 * rows), squeeze=False)
+    for panel, record in zip(axes.flat, records):
+        series, phases = record["series"], record["phases"]
+        start = phases["dispatch"] - 3
+        t = [x - start for x in series["t"]]
+        for state, colour in STATE_COLOURS.items():
+            panel.plot(t, series[state], color=colour, linewidth=1.1, label=state.replace("_", " "))
+        panel.axvspan(phases["dispatch"] - start, phases["drained"] - start, color="#f1c40f", alpha=0.15)
+        panel.set_xlim(0, phases["settled"] - start + 1)
+        panel.set_title(record["cell"]["name"], fontsize=8,
+                        color=VERDICT_COLOURS.get(record["verdict"], "#34495e"))
+        panel.tick_params(labelsize=7)
+    for panel in list(axes.flat)[len(records):]:
+        panel.axis("off")
+    axes.flat[0].legend(fontsize=6, loc="upper left")
+    figure.supxlabel("seconds (shaded: burst until drained; then the settle period)", fontsize=8)
+    figure.supylabel("connections of the cell database", fontsize=8)
+    figure.suptitle(f"{records[0]['scenario']['title']} (title red: broken, green: fixed)", fontsize=10)
+    return figure

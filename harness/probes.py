@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import psycopg
 
@@ -20,11 +20,16 @@ SELECT (SELECT sessions FROM pg_stat_database WHERE datname = %(db)s),
        count(*) FILTER (WHERE state = 'idle'),
        count(*) FILTER (WHERE state LIKE 'idle in transaction%%'),
        coalesce(max(extract(epoch FROM now() - xact_start))
-                FILTER (WHERE state LIKE 'idle in transaction%%'), 0)
+                FILTER (WHERE state LIKE 'idle in transaction%%'), 0),
+       (SELECT count(*) FROM pg_locks l JOIN pg_stat_activity i ON i.pid = l.pid
+        WHERE i.datname = %(db)s AND i.state LIKE 'idle in transaction%%' AND l.granted
+          AND l.locktype IN ('relation', 'tuple', 'transactionid')),
+       count(*) FILTER (WHERE wait_event_type = 'Lock')
 FROM pg_stat_activity
 WHERE datname = %(db)s AND backend_type = 'client backend' AND application_name <> %(probe)s
 """
-COLUMNS = ("sessions", "backends", "active", "idle", "idle_in_transaction", "idle_in_transaction_age_s")
+COLUMNS = ("sessions", "backends", "active", "idle", "idle_in_transaction", "idle_in_transaction_age_s",
+           "locks_held_idle_in_transaction", "waiting_on_lock")
 
 
 def probe_connection(dsn: str) -> psycopg.Connection:
@@ -104,12 +109,17 @@ def ledger_counts(conn: psycopg.Connection, prefix: str) -> LedgerCounts:
     return LedgerCounts(*conn.execute(LEDGER_SQL, (prefix + "-%",)).fetchone())
 
 
-def wait_for_drain(conn: psycopg.Connection, prefix: str, count: int, timeout_s: float) -> bool:
-    """Poll the ledger (one cheap count) until every dispatched task has run once; False on timeout."""
-    deadline = time.monotonic() + timeout_s
+def wait_for_drain(conn: psycopg.Connection, prefix: str, count: int, timeout_s: float,
+                   done_elsewhere: Callable[[], bool] | None = None) -> bool:
+    """Poll the ledger (one cheap count) until every dispatched task has run once, or `done_elsewhere` says
+    all finished (a worker whose ledger writes were rolled back still logs its tasks); False on timeout."""
+    deadline, polls = time.monotonic() + timeout_s, 0
     query = "SELECT count(DISTINCT dispatch_id) FROM ledger_execution WHERE dispatch_id LIKE %s"
     while time.monotonic() < deadline:
         if conn.execute(query, (prefix + "-%",)).fetchone()[0] >= count:
+            return True
+        polls += 1
+        if done_elsewhere and polls % 10 == 0 and done_elsewhere():
             return True
         time.sleep(0.05)
     return False

@@ -16,10 +16,12 @@ from harness.bursts import run_burst, run_faulted_burst
 from harness.leakfit import tasks_done
 from harness.memory import MemorySampler
 from harness.probes import ActivitySampler, probe_connection, settled_sessions
+from harness.pglimits import max_connections, too_many_connections
 from harness.pythons import python_for
 from harness.results import cell_filename, run_dir, write_result
 from harness.scenario import Cell, Scenario
 from harness.sut import DjangoProject, project_variables
+from harness.web import run_web_load
 
 HARNESS_SESSIONS_PER_CELL = 1  # the ledger connection the harness itself opens to the cell database
 SCHEMA_DB = "repro_schema"  # migrated once per run, copied for every cell
@@ -82,43 +84,69 @@ def migrate_schema(stack, env: CellEnv, logdir: Path) -> None:
 
 
 def measure_cell(stack, scenario: Scenario, item: PlannedCell, env: CellEnv, count: int, logdir: Path) -> dict:
-    """One cell: fresh database and broker namespace, worker, burst, sessions before and after."""
+    """One cell: fresh database and broker namespace, worker (or web server), burst, sessions before and after."""
     settings = scenario.cell_settings(item.cell)
-    db, prefix = f"cell{item.index:02d}", f"c{item.index:02d}"
     measured = {"settings": settings, "count": count, "started_at": datetime.now(timezone.utc).isoformat()}
+    with max_connections(stack, settings.get("PG_MAX_CONNECTIONS")):
+        return {**measured, **_measure(stack, scenario, item, env, settings, count, logdir)}
+
+
+def _measure(stack, scenario: Scenario, item: PlannedCell, env: CellEnv, settings: dict, count: int,
+             logdir: Path) -> dict:
+    db, prefix = f"cell{item.index:02d}", f"c{item.index:02d}"
     dsn = stack.create_database(db, template=SCHEMA_DB)
     project = DjangoProject(env, project_variables(settings, dsn, stack.broker_url(settings["broker"], item.index)),
                             logdir)
+    log_mark = stack.log_size("postgres")
     with probe_connection(stack.admin_dsn()) as admin:
         sessions_before = settled_sessions(admin, db)
         with ActivitySampler(stack.admin_dsn(), db) as sampler:
-            starting = time.monotonic()
-            with project.worker(f"{prefix}-{item.cell.celery}") as worker:
-                ready = time.monotonic()
-                with memory_probe(scenario, worker.pid) as memory:
-                    if settings.get("FAULT"):
-                        burst = run_faulted_burst(project, stack, scenario.workload, count, prefix, dsn, settings)
-                    else:
-                        burst = run_burst(project, scenario.workload, count, prefix, dsn)
-                burst["worker_alive_at_end"] = worker.alive()
-                stopping = time.monotonic()
-            stopped = time.monotonic()
+            if settings.get("path") == "web":
+                worker, burst = None, run_web_load(project, scenario.workload, settings)
+            else:
+                worker, burst = _worker_burst(stack, scenario, item, project, settings, count, prefix, dsn)
         sessions_after = settled_sessions(admin, db)
-    burst["timings"].update(worker_start_s=round(ready - starting, 3), worker_stop_s=round(stopped - stopping, 3))
-    sessions = sessions_after - sessions_before - HARNESS_SESSIONS_PER_CELL
-    return {**measured, **cell_summary(scenario, burst, sessions, sampler, worker, project, memory)}
+    burst["phases"] = {name: sampler.at(at) for name, at in burst.get("marks", {}).items()}
+    burst["too_many_connections"] = too_many_connections(stack.log_since("postgres", log_mark))
+    harness_sessions = 0 if worker is None else HARNESS_SESSIONS_PER_CELL
+    sessions = sessions_after - sessions_before - harness_sessions
+    return cell_summary(scenario, burst, sessions, sampler, worker, project, burst.pop("memory", None))
+
+
+def _worker_burst(stack, scenario: Scenario, item: PlannedCell, project: DjangoProject, settings: dict, count: int,
+                  prefix: str, dsn: str) -> tuple:
+    """Start the worker, run the burst (faulted if the cell names a fault), stop the worker; both timed."""
+    starting = time.monotonic()
+    with project.worker(f"{prefix}-{item.cell.celery}") as worker:
+        ready = time.monotonic()
+        with memory_probe(scenario, worker.pid) as memory:
+            if settings.get("FAULT"):
+                burst = run_faulted_burst(project, stack, scenario.workload, count, prefix, dsn, settings)
+            else:
+                burst = run_burst(project, scenario.workload, count, prefix, dsn, worker)
+        burst["worker_alive_at_end"] = worker.alive()
+        stopping = time.monotonic()
+    burst["timings"].update(worker_start_s=round(ready - starting, 3),
+                            worker_stop_s=round(time.monotonic() - stopping, 3))
+    return worker, {**burst, "memory": memory}
 
 
 def cell_summary(scenario: Scenario, burst: dict, sessions: int, sampler: ActivitySampler, worker, project,
                  memory: MemorySampler | None) -> dict:
-    """Summary numbers of one cell: the burst's, the worker log's, the parent's checks, the scenario's own."""
-    parent_checks = project.parent_checks()
-    summary = {**summarize(burst, sessions, sampler, worker.log_errors()),
-               "worker_log_errors_by_class": worker.log_errors_by_class(), "tasks_timed_out": worker.time_limits_hit(),
-               "worker_alive_at_end": burst["worker_alive_at_end"],
-               **summarize_parent(parent_checks)}
-    memory_series = memory_record(memory, burst["rows"])
-    summary.update(scenario.derive(summary, {**burst, "memory": memory_series}))
+    """Summary numbers of one cell: the burst's (or web load's), the worker log's, the parent's checks, the
+    scenario's own."""
+    if worker is None:
+        summary = summarize_web(burst, sessions, sampler)
+        memory_series, parent_checks = None, []
+    else:
+        parent_checks = project.parent_checks()
+        summary = {**summarize(burst, sessions, sampler, worker.log_errors()),
+                   "worker_log_errors_by_class": worker.log_errors_by_class(),
+                   "tasks_timed_out": worker.time_limits_hit(), "worker_alive_at_end": burst["worker_alive_at_end"],
+                   **summarize_parent(parent_checks)}
+        memory_series = memory_record(memory, burst["rows"])
+    summary["too_many_connections"] = burst["too_many_connections"]
+    summary.update(scenario.derive(summary, {**burst, "memory": memory_series, "series": sampler.series}))
     return {"burst": burst, "sampler": sampler, "parent_checks": parent_checks, "memory": memory_series,
             "summary": summary}
 
@@ -137,7 +165,8 @@ def cell_record(scenario: Scenario, item: PlannedCell, env: CellEnv, measured: d
         "probe": {"hz": sampler.hz, "samples": len(sampler.series["t"]),
                   "cpu_pct_of_core": round(100 * sampler.cpu_s / max(sampler.wall_s, 1e-9), 3)},
         "series": sampler.series, "memory": measured["memory"], "parent_checks": measured["parent_checks"],
-        "errors": measured["burst"]["errors"], "fault": measured["burst"].get("fault"),
+        "errors": measured["burst"].get("errors", {}), "fault": measured["burst"].get("fault"),
+        "phases": measured["burst"].get("phases"), "web_load": measured["burst"].get("load"),
         "completions": [round(row.finished, 3) for row in measured["burst"]["rows"]] if measured["burst"].get("fault")
         else None,
         "summary": summary, "verdict": verdict,
@@ -147,6 +176,10 @@ def cell_record(scenario: Scenario, item: PlannedCell, env: CellEnv, measured: d
 
 def progress_line(name: str, record: dict) -> str:
     summary, headline = record["summary"], record["scenario"]["headline"]
+    if "requests" in summary:
+        return (f"cell {name}: {summary['requests']} requests ({summary['request_failures']} failed) in "
+                f"{summary['load_s']}s, {summary['sessions_opened']} sessions, {headline} {summary.get(headline)} "
+                f"-> {record['verdict']}")
     return (f"cell {name}: {summary['tasks_executed']}/{summary['tasks_dispatched']} tasks"
             f"{'' if summary['drained'] else ' (not drained)'}, {summary['task_errors']} failed, "
             f"{summary['sessions_opened']} sessions ({summary['sessions_per_task']:.3f}/task), "
@@ -177,6 +210,15 @@ def summarize(burst: dict, sessions_opened: int, sampler: ActivitySampler, worke
         "tasks_per_s": round(executed / wall, 1) if wall else None,
     }
 
+
+
+def summarize_web(burst: dict, sessions_opened: int, sampler: ActivitySampler) -> dict:
+    """The summary numbers of a web-load cell (locust's counts instead of the task ledger's)."""
+    load = burst["load"]
+    return {"requests": load["requests"], "request_failures": load["failures"], "requests_per_s": load["requests_per_s"],
+            "load_s": load["seconds"], "sessions_opened": sessions_opened,
+            "sessions_per_request": round(sessions_opened / max(load["requests"], 1), 4),
+            "peak_backends": int(sampler.peak("backends"))}
 
 
 def errors_by_class(errors: dict[str, int]) -> dict[str, int]:

@@ -15,6 +15,10 @@ class PeriodicSampling:
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self._thread.start()
 
+    def at(self, monotonic: float) -> float:
+        """A time.monotonic() instant on this sampler's clock (seconds since sampling began)."""
+        return round(monotonic - self._t0, 3)
+
     def stop_sampling(self) -> None:
         self._stop.set()
         self._thread.join()

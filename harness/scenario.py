@@ -43,6 +43,8 @@ class Burst:
     count: int
     drain_timeout_s: float = 120.0
     then: tuple[str, ...] = ()
+    baseline_s: float = 0.0  # sampled with the worker idle before dispatch
+    settle_s: float = 0.5  # sampled after the drain, before the worker stops
 
     @property
     def tasks(self) -> list[str]:
@@ -71,6 +73,7 @@ class Scenario:
     assess: Callable[[list[dict]], list[str]] = lambda records: []  # one line per seed sentence, from results
     derive: Callable[[dict, dict], dict] = lambda summary, data: {}  # own numbers from summary + raw data
     probes: tuple[str, ...] = ("postgres",)  # "memory" adds RSS/USS of the worker and its pool children
+    chart: str = "headline"  # "states": connections by state over time, one small panel per cell
 
     @property
     def module(self):
@@ -88,7 +91,7 @@ class Scenario:
         """The scenario's declaration as plain data, stored in every result file."""
         return {"name": self.name, "title": self.title, "claim": self.claim, "source_hash": self.source_hash,
                 "verdict_rule": self.verdict_rule, "metrics": list(self.metrics),
-                "headline": self.headline or self.metrics[0]}
+                "headline": self.headline or self.metrics[0], "chart": self.chart}
 
     def cell_settings(self, cell: Cell) -> dict[str, object]:
         return {**self.settings, **cell.settings}

@@ -15,6 +15,7 @@ from harness.stacks.process import ManagedProcess
 
 WORKER_STOP_GRACE_S = 30
 SCRIPT_TIMEOUT_S = 300  # migrate, dispatch, queue depth: none should take minutes
+FINISHED = re.compile(r"Task [\w.]+\[([\w-]+)\] (?:succeeded in|raised)")  # Celery 4.x and 5.x log lines
 
 
 def project_variables(settings: dict, database_url: str, broker_url: str) -> dict[str, str]:
@@ -30,11 +31,14 @@ def project_variables(settings: dict, database_url: str, broker_url: str) -> dic
         "REPRO_TASK_TIME_LIMIT": str(settings.get("TASK_TIME_LIMIT_S") or ""),
         "REPRO_PARENT_CONN": "1" if settings.get("PARENT_CONN") else "0",
         "REPRO_CHILD_HOOK": str(settings.get("CHILD_HOOK", "none")),
+        "REPRO_TASK_HOOK": str(settings.get("TASK_HOOK", "none")),
+        "REPRO_TXN_STYLE": str(settings.get("TXN_STYLE", "begin")),
         "REPRO_LEAK_BYTES": str(settings.get("LEAK_BYTES", 1 << 20)),
         "REPRO_FAIL_MODE": str(settings.get("FAIL_MODE", "raise")),
         "REPRO_MAX_TASKS_PER_CHILD": str(settings.get("MAX_TASKS_PER_CHILD") or ""),
         "REPRO_GC_ON_FAILURE": "1" if settings.get("GC_ON_FAILURE") else "0",
         "REPRO_TASK_SLEEP_S": str(settings.get("TASK_SLEEP_S", 0.02)),
+        "REPRO_WORK_SLEEP_S": str(settings.get("WORK_SLEEP_S", 0)),
         "REPRO_WORKER_REMOTE_FEATURES": "1" if settings.get("WORKER_REMOTE_FEATURES") else "0",
         "REPRO_CELERY_CONF": json.dumps(settings.get("celery", {})),
         "PYTHONPATH": str(DJANGO_PROJECT),
@@ -94,6 +98,7 @@ class Worker:
 
     def __init__(self, project: DjangoProject, name: str) -> None:
         self.logfile = project.logdir / f"{name}.log"  # stdout and stderr: start-up errors and the log in one file
+        self._read_to, self._finished = 0, set()
         variables = project.variables
         command = [str(project.env.python), "-m", "celery", "-A", "repro", "worker", "--loglevel=INFO",
                    f"--hostname={name}@%h", f"--pool={variables['REPRO_POOL']}",
@@ -111,6 +116,17 @@ class Worker:
     def alive(self) -> bool:
         """Whether the worker's main process still runs (a worker can also exit on an unrecoverable error)."""
         return self.process.running()
+
+    def tasks_reported(self, prefix: str) -> int:
+        """Distinct tasks of a burst the worker logged as finished (succeeded or raised); reads only new lines."""
+        if self.logfile.exists():
+            with self.logfile.open("rb") as log:
+                log.seek(self._read_to)
+                chunk = log.read()
+            complete = chunk[:chunk.rfind(b"\n") + 1]
+            self._read_to += len(complete)
+            self._finished.update(FINISHED.findall(complete.decode(errors="replace")))
+        return sum(1 for task_id in self._finished if task_id.startswith(prefix + "-"))
 
     def _ready(self) -> bool:
         return self.logfile.exists() and " ready." in self.logfile.read_text(errors="replace")

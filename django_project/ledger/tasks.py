@@ -6,6 +6,7 @@ import time
 from celery import shared_task
 from django.db import connection
 
+from ledger import dbwork
 from ledger.models import Execution
 from repro.errortext import describe
 
@@ -112,3 +113,22 @@ def ok_holding_memory(self):
     """The control: the same allocation, then a normal return."""
     payload = holding_memory(self, "ok_holding_memory")
     return len(payload)
+
+
+@shared_task(bind=True)
+def mixed_db_work(self):
+    """Work of the kind the task's index picks (dbwork.KINDS: 1 in 10 fails inside a transaction, 2 raw
+    cursor, 7 ORM); the failing kind writes its ledger row first, the others after their work."""
+    index = int(self.request.id.rsplit("-", 1)[-1])
+    kind, started = dbwork.kind_for(index), time.time()
+    time.sleep(float(os.environ.get("REPRO_WORK_SLEEP_S", "0")))  # longer tasks keep more of the pool busy
+    try:
+        if kind == "fail_in_transaction":
+            record(self, kind, started, error="failed in a transaction on purpose")
+        dbwork.WORK[kind](self.request.id)
+        record(self, kind, started)
+    except dbwork.FailedMidTransaction:
+        raise
+    except Exception as exc:
+        record_error(self, kind, started, exc)
+        raise

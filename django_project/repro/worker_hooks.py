@@ -5,6 +5,8 @@ pool forks, as apps do from AppConfig.ready() or a startup check) and checks it 
 `worker_ready` and `worker_shutdown`, appending one JSON line per check to REPRO_PARENT_LOG.
 REPRO_CHILD_HOOK: a `worker_process_init` handler run in each pool child before Celery's own:
 `fix_django_db` (the workaround of seed 000) or `close_all` (plain `connections.close_all()`).
+REPRO_TASK_HOOK: a `task_postrun` handler (seed 001's teardown): `close_all` (`connections.close_all()`)
+or `close_old_connections` (Django's `close_old_connections()`).
 REPRO_GC_ON_FAILURE=1: `gc.collect()` after every failed task (a workaround from celery #5249).
 """
 import gc
@@ -55,13 +57,22 @@ def fix_django_db(**kwargs):
 
 
 def close_all(**kwargs):
-    """What many guides suggest: close every connection when a pool child starts."""
+    """What many guides suggest, at a pool child's start or after every task: close every connection."""
     from django.db import connections
 
     connections.close_all()
 
 
 CHILD_HOOKS = {"none": None, "fix_django_db": fix_django_db, "close_all": close_all}
+
+
+def close_old(**kwargs):
+    from django.db import close_old_connections
+
+    close_old_connections()
+
+
+TASK_HOOKS = {"none": None, "close_all": close_all, "close_old_connections": close_old}
 
 
 def collect_garbage(**kwargs):
@@ -78,3 +89,6 @@ def install():
     hook = CHILD_HOOKS[os.environ.get("REPRO_CHILD_HOOK", "none")]
     if hook is not None:
         signals.worker_process_init.connect(hook, weak=False)
+    task_hook = TASK_HOOKS[os.environ.get("REPRO_TASK_HOOK", "none")]
+    if task_hook is not None:
+        signals.task_postrun.connect(task_hook, weak=False)

@@ -24,3 +24,9 @@ class Stack(Protocol):
 
     def inject(self, service: str, fault) -> dict:
         """Apply a harness.faults.Fault to one server; its wall-clock start and end."""
+
+    def log_size(self, service: str) -> int:
+        """A mark in one server's log; log_since(service, mark) returns what it logged after it."""
+
+    def log_since(self, service: str, mark: int) -> str:
+        """What one server logged after `mark`."""

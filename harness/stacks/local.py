@@ -66,6 +66,16 @@ class LocalStack:
         """Apply a fault (harness.faults) to one of our servers; its timestamps."""
         return inject(self.servers[service], fault)
 
+    def log_size(self, service: str) -> int:
+        """Bytes in a server's log so far (a mark to read what it logs from now on)."""
+        return self.servers[service].process.log.stat().st_size
+
+    def log_since(self, service: str, mark: int) -> str:
+        """What a server logged after `mark` (from log_size)."""
+        with self.servers[service].process.log.open("rb") as log:
+            log.seek(mark)
+            return log.read().decode(errors="replace")
+
     def versions(self) -> dict[str, str]:
         return {name: server.version() for name, server in self.servers.items()}
 

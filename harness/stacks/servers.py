@@ -101,6 +101,8 @@ class PostgresServer(Server):
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode != 0:
             raise HarnessError(f"initdb failed: {last_line(done.stderr)}")
+        with (self.dir / "data" / "postgresql.conf").open("a") as conf:  # ALTER SYSTEM can override it per cell
+            conf.write(f"\nmax_connections = {self.max_connections}\n")
         self._make_certificate()
 
     def _make_certificate(self) -> None:
@@ -117,7 +119,7 @@ class PostgresServer(Server):
     def command(self) -> list[str]:
         settings = {
             "listen_addresses": "127.0.0.1", "port": self.port, "unix_socket_directories": self.dir / "sock",
-            "max_connections": self.max_connections, "fsync": "off", "synchronous_commit": "off",
+            "fsync": "off", "synchronous_commit": "off",
             "full_page_writes": "off", "log_connections": "on", "track_activities": "on",
             "ssl": "on", "ssl_cert_file": "server.crt", "ssl_key_file": "server.key",
         }

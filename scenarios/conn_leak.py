@@ -1,0 +1,211 @@
+"""conn_leak: idle and idle-in-transaction Postgres connections a worker leaves behind after a burst.
+
+In production (seed `001_*.txt`): a worker keeps its Django connections between tasks, a task
+that fails inside a transaction leaves it open with its locks, and the seed says connections
+pile up until Postgres answers "too many connections"; its remedy is a `task_postrun` hook
+calling `connections.close_all()` or `close_old_connections()`, checked by "after a 500-task
+burst the idle count is back to baseline ±10%". Each cell samples pg_stat_activity at 10 Hz:
+2 s idle baseline, 500 mixed tasks (1 in 10 fails holding a row lock in a transaction, 2 use a raw
+cursor, 7 the ORM), 5 s settle. The web cells put the same mix through gunicorn under locust.
+"""
+from __future__ import annotations
+
+from harness.compare import twins
+from harness.connstates import TOLERANCE, phase_numbers
+from harness.scenario import BROKEN, FIXED, Burst, Cell, Claim, Scenario
+
+SEED = "seed 001"
+BASELINE_S, SETTLE_S = 2.0, 5.0
+ON_PURPOSE = "FailedMidTransaction"  # the workload's own failures, not errors
+SETTINGS = {"CONN_MAX_AGE": 60, "pool": "prefork", "concurrency": 4, "broker": "redis", "TASK_HOOK": "none",
+            "TXN_STYLE": "begin", "TASK_TIME_LIMIT_S": 30}
+WEB = {"path": "web", "WEB_USERS": 8, "WEB_SECONDS": 10}
+GUNICORN, GEVENT = {"gunicorn": "*"}, {"gevent": "*"}
+# 24 children each busy 50 ms per task, so that all of them hold a connection at once
+BUSY_24 = {"concurrency": 24, "PG_MAX_CONNECTIONS": 20, "WORK_SLEEP_S": 0.05}
+EXHAUSTED = Claim(BROKEN, f"{SEED}: the limit is reached: OperationalError: too many connections")
+LEAKS = Claim(BROKEN, f"{SEED}: without teardown, idle and idle-in-transaction connections accumulate")
+
+
+def _hook(name: str) -> Claim:
+    return Claim(FIXED, f"{SEED}: a task_postrun hook calling {name}() fixes it")
+
+
+def derive(summary: dict, data: dict) -> dict:
+    """Connections by state per phase, plus what went wrong beyond the workload's own failures."""
+    numbers = phase_numbers(data["series"], data["phases"], BASELINE_S)
+    if "requests" in summary:
+        return {**numbers, "unexpected_errors": summary["request_failures"]}
+    reported = data.get("tasks_reported")
+    unexpected = sum(n for name, n in summary["worker_log_errors_by_class"].items() if name != ON_PURPOSE)
+    # ledger_rows_missing: tasks the worker logged as finished whose ledger row is not committed (rolled back
+    # with a leaked transaction, or never written for want of a connection)
+    return {**numbers, "unexpected_errors": unexpected, "tasks_reported_by_worker": reported,
+            "tasks_never_run": summary["tasks_dispatched"] - reported if reported is not None else None,
+            "ledger_rows_missing": reported - summary["tasks_executed"] if reported is not None else None}
+
+
+def verdict(summary: dict) -> str:
+    """Broken if the cell leaves connections above baseline ±10% or in a transaction, or anything failed
+    beyond the workload's own failures (refused connections included)."""
+    leaked = summary["back_to_baseline"] is False or (summary["idle_in_transaction_final"] or 0) > 0
+    failed = summary["too_many_connections"] > 0 or summary["unexpected_errors"] > 0
+    return BROKEN if leaked or failed else FIXED
+
+
+def _name(record: dict) -> str:
+    return record["cell"]["name"]
+
+
+def _s(record: dict, key: str):
+    return record["summary"].get(key)
+
+
+def _pile_up_line(records: list[dict]) -> str:
+    unlimited = [r for r in records if not r["settings"].get("PG_MAX_CONNECTIONS")]
+    over = [r for r in unlimited if (_s(r, "backends_peak") or 0) > r["settings"]["concurrency"]]
+    within = [r for r in unlimited if r not in over]
+    refused = "; ".join(f"{_name(r)}: {_s(r, 'too_many_connections')} connections refused"
+                        for r in records if r["settings"].get("PG_MAX_CONNECTIONS"))
+    grew = "; ".join(f"{_name(r)} peak {_s(r, 'backends_peak'):g} with concurrency {r['settings']['concurrency']}"
+                     for r in over)
+    bounded = max((_s(r, "backends_peak") or 0) - r["settings"]["concurrency"] for r in within) if within else None
+    word = "confirmed" if over else "refuted"
+    return (f"connections pile up until 'too many connections': {word} where connections outgrow the pool "
+            f"({grew or 'no cell'}); in {len(within)} other cells the peak stays within the concurrency "
+            f"(peak minus concurrency at most {bounded:g})" + (f"; at max_connections 20: {refused}" if refused else ""))
+
+
+def _hook_line(records: list[dict], hook: str) -> str:
+    pairs = twins(records, "TASK_HOOK", hook, "none")
+    if not pairs:
+        return f"a task_postrun hook calling {hook}() fixes it: no pair of cells with and without it in this run"
+    helped = all(_s(v, "back_to_baseline") and not _s(v, "idle_in_transaction_final") for _, v in pairs)
+    detail = "; ".join(f"{_name(b)} {_s(b, 'backends_final'):g} left ({_s(b, 'idle_in_transaction_final'):g} in a "
+                       f"transaction) -> {_name(v)} {_s(v, 'backends_final'):g} ({_s(v, 'idle_in_transaction_final'):g})"
+                       for b, v in pairs)
+    return f"a task_postrun hook calling {hook}() fixes it: {'confirmed' if helped else 'refuted'}, {detail}"
+
+
+def _baseline_rule_line(records: list[dict]) -> str:
+    met = [_name(r) for r in records if _s(r, "back_to_baseline")]
+    missed = [f"{_name(r)} ({_s(r, 'final_minus_baseline'):+g})" for r in records if _s(r, "back_to_baseline") is False]
+    return (f"idle count back to baseline ±{TOLERANCE:.0%} after the burst: met by {len(met)} of {len(records)} "
+            f"cells ({', '.join(met) or 'none'}); missed by {', '.join(missed) or 'none'}")
+
+
+def _close_old_none_line(records: list[dict]) -> str:
+    cells = [r for r in records if r["settings"].get("CONN_MAX_AGE") is None
+             and r["settings"].get("TASK_HOOK") == "close_old_connections"]
+    if not cells:
+        return "close_old_connections() with CONN_MAX_AGE=None closes nothing: no such cell in this run"
+    closed_nothing = all((_s(r, "backends_final") or 0) >= (_s(r, "backends_peak") or 0) for r in cells)
+    detail = "; ".join(f"{_name(r)}: peak {_s(r, 'backends_peak'):g}, left {_s(r, 'backends_final'):g}" for r in cells)
+    return f"close_old_connections() with CONN_MAX_AGE=None closes nothing: " \
+           f"{'confirmed' if closed_nothing else 'refuted'} ({detail})"
+
+
+def _transaction_line(records: list[dict], style: str) -> str:
+    cells = [r for r in records if r["settings"].get("TXN_STYLE") == style and r["settings"].get("path") != "web"]
+    held = [r for r in cells if (_s(r, "idle_in_transaction_final") or 0) > 0]
+    detail = "; ".join(f"{_name(r)}: {_s(r, 'idle_in_transaction_final'):g} idle in transaction at the end "
+                       f"(oldest {_s(r, 'idle_in_transaction_max_age_s'):.1f} s, "
+                       f"{_s(r, 'locks_held_idle_in_transaction_final'):g} locks held, "
+                       f"{_s(r, 'ledger_rows_missing')} finished tasks without a committed ledger row)" for r in held[:3])
+    how = {"begin": "a raw BEGIN", "atomic": "transaction.atomic()"}[style]
+    word = "confirmed" if held else "refuted"
+    active = max((_s(r, "active_final") or 0 for r in held), default=0)
+    waits = max((_s(r, "waiting_on_lock_peak") or 0 for r in cells), default=0)
+    return (f"failing tasks leave transactions open and hold locks ({how}): {word}, {len(held)} of {len(cells)} "
+            f"cells left a transaction open" + (f"; {detail}" if detail else "") +
+            (f"; such a connection is 'idle in transaction', not 'active' (active at the end: {active:g}); "
+             f"backends waiting on a lock: at most {waits:g} (the tasks lock distinct rows)" if held else ""))
+
+
+def _conn_max_age_zero_line(records: list[dict]) -> str:
+    pairs = twins(records, "CONN_MAX_AGE", 0, SETTINGS["CONN_MAX_AGE"])
+    if not pairs:
+        return "CONN_MAX_AGE=0 does not address the leak: no pair of cells in this run"
+    fixed = all(_s(v, "back_to_baseline") and not _s(v, "idle_in_transaction_final") for _, v in pairs)
+    detail = "; ".join(f"{_name(v)}: {_s(v, 'backends_final'):g} left, {_s(v, 'sessions_opened')} sessions for "
+                       f"500 tasks (vs {_s(b, 'sessions_opened')} in {_name(b)})" for b, v in pairs)
+    return f"CONN_MAX_AGE=0 does not address the leak: {'refuted' if fixed else 'confirmed'}, {detail}"
+
+
+def _gunicorn_line(records: list[dict]) -> str:
+    web = [r for r in records if r["settings"].get("path") == "web"]
+    if not web:
+        return "leaks in Celery but not in Gunicorn: no web cell in this run"
+    web_leaks = [r for r in web if verdict(r["summary"]) == BROKEN]
+    detail = "; ".join(f"{_name(r)}: {_s(r, 'backends_final'):g} left of peak {_s(r, 'backends_peak'):g}, "
+                       f"{_s(r, 'idle_in_transaction_final'):g} idle in transaction, {_s(r, 'requests')} requests"
+                       for r in web)
+    return (f"leaks in Celery but not in Gunicorn: {'refuted' if web_leaks else 'confirmed'}, gunicorn with the "
+            f"same settings: {detail}")
+
+
+def assess(records: list[dict]) -> list[str]:
+    """One line per sentence of seed 001, with the numbers behind it."""
+    return [_pile_up_line(records), _hook_line(records, "close_all"), _hook_line(records, "close_old_connections"),
+            _baseline_rule_line(records), _close_old_none_line(records), _transaction_line(records, "begin"),
+            _transaction_line(records, "atomic"), _conn_max_age_zero_line(records), _gunicorn_line(records)]
+
+
+SCENARIO = Scenario(
+    name="conn_leak",
+    title="Idle and idle-in-transaction connections after a burst, teardown hooks compared",
+    claim="Seed 001: without a task_postrun teardown, idle and idle-in-transaction connections pile up until "
+          "'too many connections'; close_all() or close_old_connections() fixes it (not with CONN_MAX_AGE=None).",
+    services=("postgres", "redis"),
+    settings=SETTINGS,
+    workload=Burst(task="ledger.tasks.mixed_db_work", count=500, drain_timeout_s=60, baseline_s=BASELINE_S,
+                   settle_s=SETTLE_S),
+    cells=(
+        Cell("4.4.7 prefork", "4.4.7", LEAKS),
+        Cell("5.5.3 prefork", "5.5.3", LEAKS),
+        Cell("5.5.3 prefork + close_all", "5.5.3", _hook("close_all"), settings={"TASK_HOOK": "close_all"}),
+        Cell("5.5.3 prefork + close_old_connections", "5.5.3", _hook("close_old_connections"),
+             settings={"TASK_HOOK": "close_old_connections"}),
+        Cell("5.5.3 prefork, CONN_MAX_AGE=None + close_old_connections", "5.5.3",
+             Claim(BROKEN, f"{SEED}: close_old_connections() with CONN_MAX_AGE=None closes nothing"),
+             settings={"CONN_MAX_AGE": None, "TASK_HOOK": "close_old_connections"}),
+        Cell("5.5.3 prefork, CONN_MAX_AGE=0", "5.5.3",
+             Claim(BROKEN, f"{SEED}: CONN_MAX_AGE=0 does not address the leak"), settings={"CONN_MAX_AGE": 0}),
+        Cell("5.5.3 prefork, failures in atomic()", "5.5.3", LEAKS, settings={"TXN_STYLE": "atomic"}),
+        Cell("5.5.3 threads", "5.5.3", LEAKS, settings={"pool": "threads"}),
+        Cell("5.5.3 gevent", "5.5.3", LEAKS, pins=GEVENT, settings={"pool": "gevent", "concurrency": 20}),
+        Cell("5.7.0 prefork", "5.7.0", Claim(FIXED, "upstream code: 5.6+ closes the connection after every task"
+                                             " (PR #9824)")),
+        Cell("5.5.3 prefork 24, max_connections 20", "5.5.3", EXHAUSTED, settings=BUSY_24),
+        Cell("5.5.3 gevent, max_connections 20", "5.5.3", EXHAUSTED, pins=GEVENT,
+             settings={"pool": "gevent", "concurrency": 20, "PG_MAX_CONNECTIONS": 20}),
+        Cell("web: gunicorn 4 sync workers", "5.5.3", Claim(FIXED, f"{SEED}: 'leak in Celery but not in Gunicorn'"),
+             pins=GUNICORN, settings=WEB),
+        Cell("5.5.3 threads + close_all", "5.5.3", _hook("close_all"),
+             settings={"pool": "threads", "TASK_HOOK": "close_all"}, optional=True),
+        Cell("5.5.3 gevent + close_all", "5.5.3", _hook("close_all"), pins=GEVENT,
+             settings={"pool": "gevent", "concurrency": 20, "TASK_HOOK": "close_all"}, optional=True),
+        Cell("5.5.3 gevent, CONN_MAX_AGE=0", "5.5.3", Claim(BROKEN, f"{SEED}: CONN_MAX_AGE=0 does not address the leak"),
+             pins=GEVENT, settings={"pool": "gevent", "concurrency": 20, "CONN_MAX_AGE": 0}, optional=True),
+        Cell("4.4.7 prefork + close_all", "4.4.7", _hook("close_all"), settings={"TASK_HOOK": "close_all"},
+             optional=True),
+        Cell("5.7.0 gevent", "5.7.0", None, pins=GEVENT, settings={"pool": "gevent", "concurrency": 20},
+             optional=True),
+        Cell("5.5.3 prefork 24, max_connections 20 + close_all", "5.5.3", _hook("close_all"),
+             settings={**BUSY_24, "TASK_HOOK": "close_all"}, optional=True),
+        Cell("web: gunicorn, CONN_MAX_AGE=0", "5.5.3", Claim(FIXED, f"{SEED}: 'leak in Celery but not in Gunicorn'"),
+             pins=GUNICORN, settings={**WEB, "CONN_MAX_AGE": 0}, optional=True),
+    ),
+    metrics=("backends_baseline", "backends_peak", "backends_final", "final_minus_baseline", "idle_final",
+             "idle_in_transaction_final", "idle_in_transaction_max_age_s", "locks_held_idle_in_transaction_final",
+             "too_many_connections", "unexpected_errors", "ledger_rows_missing", "tasks_never_run",
+             "sessions_opened"),
+    verdict_rule=f"broken if the connections left after the settle period are outside baseline ±{TOLERANCE:.0%} "
+                 "or any is idle in transaction, or a connection was refused or anything failed beyond the "
+                 "workload's own failures; else fixed",
+    verdict=verdict,
+    headline="final_minus_baseline",
+    chart="states",
+    assess=assess,
+    derive=derive,
+)

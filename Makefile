@@ -4,7 +4,7 @@ ARGS ?=
 UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 SYNCED := .venv/.synced
 
-.PHONY: scenario report list bisect claims test unit bench clean-cache
+.PHONY: scenario report list bisect timeline claims test unit bench clean-cache
 
 scenario: $(SYNCED)  ## run one scenario: make scenario NAME=conn_max_age [ARGS="--celery 5.4.0"]
 	$(UV) run --frozen harness run $(NAME) $(ARGS)
@@ -14,6 +14,9 @@ report: $(SYNCED)  ## rebuild table, Markdown and chart of the newest run of NAM
 
 bisect: $(SYNCED)  ## first release where NAME's verdict flips: make bisect NAME=conn_max_age ARGS="--good 5.5.3 --bad 5.7.0"
 	$(UV) run --frozen harness bisect $(NAME) $(ARGS)
+
+timeline: $(SYNCED)  ## NAME's metric across every release in a range: make timeline NAME=conn_max_age ARGS="--from 5.5.0 --to 5.7.0"
+	$(UV) run --frozen harness timeline $(NAME) $(ARGS)
 
 claims: $(SYNCED)  ## every scenario's claims, confirmed or refuted, from its newest run of the default cells
 	$(UV) run --frozen harness claims

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Callable
 
 from harness.errors import HarnessError
@@ -21,6 +22,12 @@ class Probe:
     value: float | None
     file: str
     cached: bool = False
+
+    def metric(self, name: str | None) -> float | None:
+        """The headline number, or any other summary number of the release's result file."""
+        if name is None:
+            return self.value
+        return json.loads(Path(self.file).read_text())["summary"].get(name)
 
 
 def measure(scenario: Scenario, release: str, tasks: int | None, open_stack: Callable, say) -> Probe:

@@ -87,11 +87,13 @@ def run(
                                              "(repeatable; names in `harness list`)"),
     tasks: Optional[int] = typer.Option(None, "--tasks", min=1, help="tasks per burst (default: the scenario's)"),
     stack: str = typer.Option("local", "--stack", help="local (own server processes) or compose"),
+    repeat: int = typer.Option(1, "--repeat", min=1, help="independent runs per cell (fresh worker each); "
+                               "numbers become medians with intervals, verdicts come from the intervals"),
 ) -> None:
     """Run a scenario's cells side by side and write results, a table and a chart."""
     chosen, stack_factory = get_scenario(scenario), open_stack(stack)
     started = time.monotonic()
-    directory = run_scenario(chosen, plan(chosen, celery, cell), stack_factory, say, count=tasks)
+    directory = run_scenario(chosen, plan(chosen, celery, cell), stack_factory, say, count=tasks, repeat=repeat)
     page, chart = build_report(directory, console)
     console.print(f"results: {directory}  report: {page.name}  chart: {chart.name}  "
                   f"({time.monotonic() - started:.1f}s)")
@@ -106,18 +108,58 @@ def bisect_command(
     pre: bool = typer.Option(False, "--pre", help="include pre-releases between them"),
     tasks: Optional[int] = typer.Option(None, "--tasks", min=1, help="tasks per burst (default: the scenario's)"),
     stack: str = typer.Option("local", "--stack", help="local (own server processes) or compose"),
+    metric: Optional[str] = typer.Option(None, "--metric", help="summary number to print per release "
+                                         "(default: the scenario's headline)"),
 ) -> None:
     """Binary-search the registry's releases between --good and --bad for the first one with --bad's verdict."""
     chosen, stack_factory = get_scenario(scenario), open_stack(stack)
+    metric = _known_metric(chosen, metric)
     candidates = releases.between(good, bad, pre)
     say(f"bisect {scenario}: {len(candidates)} releases from {candidates[0]} to {candidates[-1]}")
     boundary, probes = bisect(chosen, candidates, tasks, stack_factory, say)
-    headline = chosen.describe()["headline"]
     for probe in probes:
-        console.print(escape(f"  {probe.release:>10}  {probe.verdict:<12} {headline} = {probe.value}  {probe.file}"))
+        console.print(escape(f"  {probe.release:>10}  {probe.verdict:<12} {metric} = {probe.metric(metric)}  "
+                             f"{probe.file}"))
     flipped = probes[-1].verdict
     console.print(escape(f"first release that is '{flipped}': {boundary} ({len(probes)} of {len(candidates)} "
                          f"releases measured)"))
+
+
+@app.command()
+@friendly
+def timeline(
+    scenario: str = typer.Argument(..., help="scenario name, see `harness list`"),
+    first: str = typer.Option(..., "--from", help="oldest release of the range"),
+    last: str = typer.Option(..., "--to", help="newest release of the range"),
+    pre: bool = typer.Option(False, "--pre", help="include pre-releases"),
+    tasks: Optional[int] = typer.Option(None, "--tasks", min=1, help="tasks per burst (default: the scenario's)"),
+    metric: Optional[str] = typer.Option(None, "--metric", help="summary number to chart (default: headline)"),
+    stack: str = typer.Option("local", "--stack", help="local (own server processes) or compose"),
+) -> None:
+    """Measure every release from --from to --to (reusing bisect's cache), chart the metric, mark the flips."""
+    from harness.timeline import boundaries, run_timeline, write_timeline
+
+    chosen, stack_factory = get_scenario(scenario), open_stack(stack)
+    metric = _known_metric(chosen, metric)
+    candidates = releases.between(first, last, pre)
+    say(f"timeline {scenario}: {len(candidates)} releases from {candidates[0]} to {candidates[-1]}")
+    probes = run_timeline(chosen, candidates, tasks, stack_factory, say)
+    for probe in probes:
+        console.print(escape(f"  {probe.release:>10}  {probe.verdict:<12} {metric} = {probe.metric(metric)}"))
+    flips = boundaries(probes)
+    console.print(escape("verdict flips: " + ("; ".join(f"{a} -> {b}" for a, b in flips) or "none")))
+    page, chart = write_timeline(chosen, probes, metric)
+    console.print(escape(f"timeline: {page}  chart: {chart}"))
+
+
+def _known_metric(scenario, metric: str | None) -> str:
+    """The metric asked for, or the headline; a one-line error for a name the scenario does not report."""
+    headline = scenario.describe()["headline"]
+    if metric is None:
+        return headline
+    if metric not in scenario.metrics and metric != headline:
+        raise HarnessError(f"{scenario.name} has no metric '{metric}' (metrics: {', '.join(scenario.metrics)})")
+    return metric
 
 
 @app.command()

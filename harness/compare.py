@@ -1,6 +1,10 @@
 """Side-by-side comparison of cell results: table rows, claim agreement, one-line findings."""
 from __future__ import annotations
 
+from statistics import median
+
+from harness.stats import SIGNIFICANT, rank_test
+
 FIXED_COLUMNS = ("cell", "celery", "python")
 
 
@@ -23,21 +27,55 @@ def rows(records: list[dict]) -> list[list[str]]:
     """One row per cell, every value as it should be printed."""
     table = []
     for record in records:
-        metrics = [_fmt(record["summary"].get(name)) for name in record["scenario"]["metrics"]]
+        metrics = [_fmt_stat(record, name) for name in record["scenario"]["metrics"]]
         table.append([record["cell"]["name"], record["pins"]["celery"], record["python"], *metrics,
                       record["verdict"], (record["cell"]["claim"] or {}).get("expect", "-"), agreement(record)])
     return table
 
 
 def findings(records: list[dict]) -> list[str]:
-    """One sentence per cell saying what was measured against what was claimed."""
+    """One sentence per cell saying what was measured against what was claimed (and, with repeats, how each
+    cell's headline compares with the first cell's)."""
     lines = []
     for record in records:
         headline = record["scenario"]["headline"]
-        value = _fmt(record["summary"].get(headline))
-        lines.append(f"{record['cell']['name']}: {headline} = {value} -> {record['verdict']}; "
+        value = _fmt_stat(record, headline)
+        repeats = f" over {len(record['repeats'])} runs" if record.get("repeats") else ""
+        lines.append(f"{record['cell']['name']}: {headline} = {value}{repeats} -> {record['verdict']}; "
                      f"claim {claim_text(record)}: {agreement(record)}")
+    return lines + significance(records)
+
+
+def significance(records: list[dict]) -> list[str]:
+    """Each repeated cell against the first one on the headline metric: medians and the exact rank test."""
+    repeated = [record for record in records if record.get("repeats")]
+    if len(repeated) < 2:
+        return []
+    headline, first = repeated[0]["scenario"]["headline"], repeated[0]
+    reference = _values(first, headline)
+    lines = []
+    for record in repeated[1:]:
+        values = _values(record, headline)
+        if not reference or not values:
+            continue
+        p = rank_test(reference, values)
+        word = "significant" if p < SIGNIFICANT else "not significant"
+        lines.append(f"{record['cell']['name']} vs {first['cell']['name']}: {headline} median "
+                     f"{_fmt(median(values))} vs {_fmt(median(reference))}, Mann-Whitney p = {p:.3f} "
+                     f"({word} at {SIGNIFICANT:.0%}, {len(values)} and {len(reference)} runs)")
     return lines
+
+
+def _values(record: dict, key: str) -> list[float]:
+    return [run["summary"][key] for run in record["repeats"] if isinstance(run["summary"].get(key), (int, float))]
+
+
+def _fmt_stat(record: dict, key: str) -> str:
+    """The value, or with repeats its median and interval: 'median [low, high]'."""
+    stat = (record.get("stats") or {}).get(key)
+    if stat is None or stat["low"] == stat["high"]:
+        return _fmt(record["summary"].get(key))
+    return f"{_fmt(stat['median'])} [{_fmt(stat['low'])}, {_fmt(stat['high'])}]"
 
 
 def twins(records: list[dict], key: str, value, default) -> list[tuple[dict, dict]]:

@@ -116,3 +116,21 @@ def _states_grid(records: list[dict]):
     figure.supylabel("connections of the cell database", fontsize=8)
     figure.suptitle(f"{records[0]['scenario']['title']} (title red: broken, green: fixed)", fontsize=10)
     return figure
+
+
+def draw_timeline(title: str, probes, values: list, metric: str, flips: list[tuple[str, str]], path: Path) -> Path:
+    """The metric per release (oldest left), each point coloured by its verdict, a dashed line at every flip."""
+    releases = [probe.release for probe in probes]
+    figure, axes = plt.subplots(figsize=(max(6.0, 0.45 * len(releases) + 2), 4.2))
+    axes.plot(range(len(releases)), [v if v is not None else float("nan") for v in values], color="#bdc3c7",
+              linewidth=1, zorder=1)
+    axes.scatter(range(len(releases)), [v if v is not None else float("nan") for v in values], zorder=2,
+                 color=[VERDICT_COLOURS.get(probe.verdict, "#34495e") for probe in probes])
+    for before, after in flips:
+        x = (releases.index(before) + releases.index(after)) / 2
+        axes.axvline(x, color="#2c3e50", linestyle="--", linewidth=1)
+        axes.annotate(f"{before} | {after}", (x, axes.get_ylim()[1]), ha="center", va="top", fontsize=7, rotation=90)
+    axes.set_xticks(range(len(releases)), releases, rotation=60, ha="right", fontsize=7)
+    axes.set_ylabel(metric)
+    axes.set_title(f"{title}: {metric} by release (red broken, green fixed; dashed: verdict flips)", fontsize=9)
+    return _save(figure, path)

@@ -20,6 +20,7 @@ from harness.pglimits import max_connections, too_many_connections
 from harness.pythons import python_for
 from harness.results import cell_filename, run_dir, write_result
 from harness.scenario import Cell, Scenario
+from harness.stats import combine, interval_verdict, median_summary
 from harness.sut import DjangoProject, project_variables
 from harness.web import run_web_load
 
@@ -52,8 +53,9 @@ def new_run_id() -> str:
 
 
 def run_scenario(scenario: Scenario, planned: list[PlannedCell], open_stack: Callable, say: Callable[[str], None],
-                 count: int | None = None, run_id: str | None = None) -> Path:
-    """Run every planned cell on one stack and write one result file per cell; return the run directory."""
+                 count: int | None = None, run_id: str | None = None, repeat: int = 1) -> Path:
+    """Run every planned cell (`repeat` times, a fresh worker each time) on one stack and write one result file
+    per cell; return the run directory."""
     directory = run_dir(scenario.name, run_id or new_run_id())
     envs = {}
     for item in planned:
@@ -68,9 +70,15 @@ def run_scenario(scenario: Scenario, planned: list[PlannedCell], open_stack: Cal
                    **collect_all()}
         for item in planned:
             name = cell_filename(item.index, item.cell.name)
-            measured = measure_cell(stack, scenario, item, envs[item.index], count or scenario.workload.count,
-                                    directory / "logs" / name.removesuffix(".json"))
-            record = cell_record(scenario, item, envs[item.index], measured)
+            logs = directory / "logs" / name.removesuffix(".json")
+            runs = []
+            for attempt in range(1, repeat + 1):
+                runs.append(measure_cell(stack, scenario, item, envs[item.index], count or scenario.workload.count,
+                                         logs / f"run{attempt}" if repeat > 1 else logs))
+                if repeat > 1:
+                    say(f"cell {item.cell.name}: run {attempt} of {repeat}: "
+                        f"{scenario.describe()['headline']} {runs[-1]['summary'].get(scenario.describe()['headline'])}")
+            record = cell_record(scenario, item, envs[item.index], runs)
             say(progress_line(item.cell.name, record))
             write_result({**context, **record}, directory / name)
     return directory
@@ -151,10 +159,18 @@ def cell_summary(scenario: Scenario, burst: dict, sessions: int, sampler: Activi
             "summary": summary}
 
 
-def cell_record(scenario: Scenario, item: PlannedCell, env: CellEnv, measured: dict) -> dict:
-    """The result document of one cell (without the run-wide context)."""
-    summary, sampler, claim = measured["summary"], measured["sampler"], item.cell.claim
-    verdict = scenario.verdict(summary)
+def cell_record(scenario: Scenario, item: PlannedCell, env: CellEnv, runs: list[dict]) -> dict:
+    """The result document of one cell (without the run-wide context); with repeats, the summary holds medians,
+    `stats` their intervals, and the verdict comes from the intervals."""
+    measured, sampler, claim = runs[0], runs[0]["sampler"], item.cell.claim
+    summaries = [run["summary"] for run in runs]
+    if len(runs) > 1:
+        stats = combine(summaries)
+        summary, verdict = median_summary(summaries, stats), interval_verdict(scenario.verdict, summaries, stats)
+        repeats = [{"summary": s, "verdict": scenario.verdict(s), "started_at": run["started_at"]}
+                   for s, run in zip(summaries, runs)]
+    else:
+        stats, repeats, summary, verdict = None, None, measured["summary"], scenario.verdict(measured["summary"])
     return {
         "scenario": scenario.describe(),
         "cell": {"index": item.index, "name": item.cell.name, "claim": asdict(claim) if claim else None},
@@ -169,7 +185,7 @@ def cell_record(scenario: Scenario, item: PlannedCell, env: CellEnv, measured: d
         "phases": measured["burst"].get("phases"), "web_load": measured["burst"].get("load"),
         "completions": [round(row.finished, 3) for row in measured["burst"]["rows"]] if measured["burst"].get("fault")
         else None,
-        "summary": summary, "verdict": verdict,
+        "summary": summary, "verdict": verdict, "stats": stats, "repeats": repeats,
         "agrees_with_claim": None if claim is None else claim.expect == verdict,
     }
 

@@ -2,6 +2,8 @@
 import os
 import subprocess
 import sys
+import json
+from pathlib import Path
 
 import pytest
 
@@ -15,11 +17,14 @@ def bisected(tmp_path_factory):
                "--tasks", "40"]
     first = subprocess.run(command, capture_output=True, text=True, timeout=900, env={**os.environ, **env_dirs})
     again = subprocess.run(command, capture_output=True, text=True, timeout=300, env={**os.environ, **env_dirs})
-    return first, again
+    timeline = [sys.executable, "-m", "harness", "timeline", "conn_max_age", "--from", "5.5.2", "--to", "5.6.0",
+                "--tasks", "40"]
+    charted = subprocess.run(timeline, capture_output=True, text=True, timeout=600, env={**os.environ, **env_dirs})
+    return first, again, charted, Path(env_dirs["REPRO_RESULTS_DIR"])
 
 
 def test_bisect_names_the_release_that_went_back_to_closing_per_task(bisected):
-    first, _ = bisected
+    first = bisected[0]
     assert first.returncode == 0, first.stdout[-2000:]
     assert "first release that is 'broken': 5.6.0" in first.stdout
     measured = [line.split() for line in first.stdout.splitlines() if "sessions_per_task =" in line]
@@ -30,6 +35,18 @@ def test_bisect_names_the_release_that_went_back_to_closing_per_task(bisected):
 
 
 def test_a_second_bisect_reuses_every_measurement(bisected):
-    first, again = bisected
+    first, again = bisected[:2]
     assert again.returncode == 0 and again.stdout.count("(cached)") == first.stdout.count("bisect: celery")
     assert "first release that is 'broken': 5.6.0" in again.stdout
+
+
+def test_timeline_measures_the_range_reuses_the_bisection_and_marks_the_flip(bisected):
+    charted, results = bisected[2], bisected[3]
+    assert charted.returncode == 0, charted.stdout[-2000:] + charted.stderr[-2000:]
+    assert charted.stdout.count("(cached)") == 2  # 5.5.3 and 5.6.0 were measured by the bisection
+    assert "verdict flips: 5.5.3 -> 5.6.0" in charted.stdout
+    [page] = (results / "conn_max_age" / "timeline").glob("*.json")
+    data = json.loads(page.read_text())
+    values = {row["release"]: row["sessions_per_task"] for row in data["releases"]}
+    assert values["5.5.2"] < 0.2 and values["5.5.3"] < 0.2 and values["5.6.0"] > 0.9
+    assert page.with_suffix(".png").stat().st_size > 10_000

@@ -1,0 +1,70 @@
+"""Repeated runs of a cell: medians with distribution-free intervals, an exact rank test, interval verdicts."""
+from __future__ import annotations
+
+from itertools import combinations
+from math import comb
+from statistics import median
+from typing import Callable
+
+from harness.scenario import INCONCLUSIVE
+
+LEVEL = 0.95
+SIGNIFICANT = 0.05
+
+
+def median_interval(values: list[float]) -> dict:
+    """Median and the order-statistic interval around it: the narrowest [x(k), x(n+1-k)] whose coverage is at
+    least 95% (binomial), or [min, max] with its own, lower coverage when n is too small (n = 3: 75%)."""
+    ordered, n = sorted(values), len(values)
+    k, coverage = 1, _coverage(n, 1)
+    while k + 1 <= n // 2 and _coverage(n, k + 1) >= LEVEL:
+        k += 1
+        coverage = _coverage(n, k)
+    return {"median": median(ordered), "low": ordered[k - 1], "high": ordered[n - k], "n": n,
+            "coverage": round(coverage, 4)}
+
+
+def _coverage(n: int, k: int) -> float:
+    """P(x(k) <= true median <= x(n+1-k)) for any continuous distribution."""
+    tail = sum(comb(n, i) for i in range(k)) / 2 ** n
+    return 1 - 2 * tail
+
+
+def rank_test(a: list[float], b: list[float]) -> float:
+    """Two-sided p-value of the Mann-Whitney U test, exact (every split of the pooled ranks); ties get mid-ranks."""
+    pooled = sorted(a + b)
+    ranks = {value: (pooled.index(value) + 1 + len(pooled) - pooled[::-1].index(value)) / 2 for value in pooled}
+    rank_list = [ranks[value] for value in a + b]
+    observed = sum(ranks[value] for value in a)
+    expected = len(a) * (len(pooled) + 1) / 2
+    extreme = abs(observed - expected) - 1e-9
+    splits = [sum(rank_list[i] for i in chosen) for chosen in combinations(range(len(pooled)), len(a))]
+    return sum(1 for total in splits if abs(total - expected) >= extreme) / len(splits)
+
+
+def numeric(summary: dict) -> dict[str, float]:
+    return {key: value for key, value in summary.items()
+            if isinstance(value, (int, float)) and not isinstance(value, bool)}
+
+
+def combine(summaries: list[dict]) -> dict[str, dict]:
+    """Every numeric summary number over the repeats, as median and interval."""
+    keys = [key for key in numeric(summaries[0]) if all(isinstance(s.get(key), (int, float)) for s in summaries)]
+    return {key: median_interval([s[key] for s in summaries]) for key in keys}
+
+
+def median_summary(summaries: list[dict], stats: dict[str, dict]) -> dict:
+    """The first run's summary with every numeric number replaced by its median (booleans by the majority)."""
+    merged = {**summaries[0], **{key: stat["median"] for key, stat in stats.items()}}
+    for key, value in summaries[0].items():
+        if isinstance(value, bool):
+            merged[key] = sum(bool(s.get(key)) for s in summaries) * 2 > len(summaries)
+    return merged
+
+
+def interval_verdict(verdict: Callable[[dict], str], summaries: list[dict], stats: dict[str, dict]) -> str:
+    """The verdict every run and both ends of every interval agree on; else inconclusive."""
+    base = median_summary(summaries, stats)
+    ends = [{**base, **{key: stat[end] for key, stat in stats.items()}} for end in ("low", "high")]
+    verdicts = {verdict(summary) for summary in [*summaries, *ends]}
+    return verdicts.pop() if len(verdicts) == 1 else INCONCLUSIVE

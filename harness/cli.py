@@ -137,7 +137,7 @@ def timeline(
     stack: str = typer.Option("local", "--stack", help="local (own server processes) or compose"),
 ) -> None:
     """Measure every release from --from to --to (reusing bisect's cache), chart the metric, mark the flips."""
-    from harness.timeline import boundaries, run_timeline, write_timeline
+    from harness.timeline import UNRUNNABLE, boundaries, run_timeline, write_timeline
 
     chosen, stack_factory = get_scenario(scenario), open_stack(stack)
     metric = _known_metric(chosen, metric)
@@ -145,7 +145,8 @@ def timeline(
     say(f"timeline {scenario}: {len(candidates)} releases from {candidates[0]} to {candidates[-1]}")
     probes = run_timeline(chosen, candidates, tasks, stack_factory, say)
     for probe in probes:
-        console.print(escape(f"  {probe.release:>10}  {probe.verdict:<12} {metric} = {probe.metric(metric)}"))
+        shown = probe.file if probe.verdict == UNRUNNABLE else f"{metric} = {probe.metric(metric)}"
+        console.print(escape(f"  {probe.release:>10}  {probe.verdict:<12} {shown}"))
     flips = boundaries(probes)
     console.print(escape("verdict flips: " + ("; ".join(f"{a} -> {b}" for a, b in flips) or "none")))
     page, chart = write_timeline(chosen, probes, metric)

@@ -14,6 +14,7 @@ import os
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
 from harness import releases
 from harness.bisect import bisect
@@ -173,8 +174,14 @@ def claims() -> None:
             console.print(f"[bold]{name}[/bold]: no run yet (make scenario NAME={name})")
             continue
         records = load_results(run)
-        console.print(f"[bold]{name}[/bold] ({escape(str(run))})")
-        for line in [*compare.findings(records), *seed_sentences(records)]:
+        table = Table(title=f"{name}: {scenario.title} ({run})", title_justify="left")
+        for column in compare.CLAIM_COLUMNS:
+            table.add_column(column, overflow="fold")
+        for row in compare.claim_rows(records):
+            table.add_row(*map(escape, [*row[:-1], Path(row[-1]).name]),
+                          style=None if row[5] == "confirmed" else "red" if row[5] == "refuted" else "yellow")
+        console.print(table)
+        for line in seed_sentences(records):
             console.print(f"  - {escape(line)}")
 
 

@@ -78,6 +78,28 @@ def _fmt_stat(record: dict, key: str) -> str:
     return f"{_fmt(stat['median'])} [{_fmt(stat['low'])}, {_fmt(stat['high'])}]"
 
 
+CLAIM_COLUMNS = ("claim (source)", "cell", "expected", "measured", "number", "status", "result file")
+
+
+def claim_status(record: dict) -> str:
+    """confirmed when the measured verdict is the claimed one, inconclusive when the measurement is, else refuted."""
+    if record["verdict"] == "inconclusive":
+        return "inconclusive"
+    return "confirmed" if record["verdict"] == record["cell"]["claim"]["expect"] else "refuted"
+
+
+def claim_rows(records: list[dict]) -> list[list[str]]:
+    """One row per cell that carries a claim: who claims what, what was measured, and the file behind it."""
+    table = []
+    for record in records:
+        claim = record["cell"]["claim"]
+        if claim:
+            headline = record["scenario"]["headline"]
+            table.append([claim["source"], record["cell"]["name"], claim["expect"], record["verdict"],
+                          f"{headline} {_fmt_stat(record, headline)}", claim_status(record), record["file"]])
+    return table
+
+
 def twins(records: list[dict], key: str, value, default) -> list[tuple[dict, dict]]:
     """Pairs (base, variant) of cells on the same release and Python whose settings differ only in `key`:
     `default` in the base, `value` in the variant."""

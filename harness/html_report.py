@@ -45,13 +45,21 @@ def table(records: list[dict]) -> list[str]:
     return ['<div class="wide"><table>', *rows, "</table></div>"]
 
 
+def claims_table(records: list[dict]) -> list[str]:
+    header = "".join(f"<th>{escape(name)}</th>" for name in compare.CLAIM_COLUMNS)
+    rows = ["<tr>" + "".join(f"<td>{escape(value)}</td>" for value in [*row[:-1], Path(row[-1]).name]) + "</tr>"
+            for row in compare.claim_rows(records)]
+    return ['<div class="wide"><table>', f"<tr>{header}</tr>", *rows, "</table></div>"]
+
+
 def scenario_page(records: list[dict], chart: str, run: Path) -> str:
     scenario = records[0]["scenario"]
     body = ['<p><a href="index.html">all scenarios</a></p>',
             f"<h1>{escape(scenario['name'])}: {escape(scenario['title'])}</h1>",
             f"<p>Claim under test: {escape(scenario['claim'])}</p>",
             f"<p>Verdict rule: {escape(scenario['verdict_rule'])}. Run <code>{escape(run.name)}</code>.</p>",
-            *table(records), "<h2>Findings</h2>", *bullets(compare.findings(records))]
+            *table(records), "<h2>Findings</h2>", *bullets(compare.findings(records)),
+            "<h2>Claims</h2>", *claims_table(records)]
     if sentences := seed_sentences(records):
         body += ["<h2>Seed sentences</h2>", *bullets(sentences)]
     body += [f'<img class="chart" src="{escape(chart)}" alt="{escape(scenario["name"])} chart">',

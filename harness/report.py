@@ -27,12 +27,20 @@ def table_lines(records: list[dict]) -> list[str]:
             *("| " + " | ".join(row) + " |" for row in compare.rows(records))]
 
 
+def claims_lines(records: list[dict]) -> list[str]:
+    """The claims table in Markdown (result files by name: they sit next to the report)."""
+    rows = [[*row[:-1], Path(row[-1]).name] for row in compare.claim_rows(records)]
+    return ["| " + " | ".join(compare.CLAIM_COLUMNS) + " |", "|" + "---|" * len(compare.CLAIM_COLUMNS),
+            *("| " + " | ".join(row) + " |" for row in rows)]
+
+
 def markdown(records: list[dict], chart_name: str) -> str:
     """The run's side-by-side table, findings and provenance as a Markdown page."""
     scenario = records[0]["scenario"]
     lines = [f"# {scenario['name']}: {scenario['title']}", "", f"Claim under test: {scenario['claim']}", "",
              f"Verdict rule: {scenario['verdict_rule']}.", "", *table_lines(records)]
     lines += ["", "## Findings", ""] + [f"- {line}" for line in compare.findings(records)]
+    lines += ["", "## Claims", "", *claims_lines(records)]
     if sentences := seed_sentences(records):
         lines += ["", "## Seed sentences", ""] + [f"- {line}" for line in sentences]
     lines += ["", f"![{scenario['name']}]({chart_name})", "", "## Provenance", ""]

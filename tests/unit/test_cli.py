@@ -50,5 +50,7 @@ def test_claims_reads_result_files_and_names_scenarios_without_runs(tmp_path):
     done = subprocess.run([sys.executable, "-m", "harness", "claims"], capture_output=True, text=True, timeout=60,
                           env={**os.environ, "REPRO_RESULTS_DIR": str(tmp_path)})
     assert done.returncode == 0
-    assert "5.5.3: sessions_per_task = 0.004 -> fixed; claim fixed (PR #6134): agrees" in done.stdout
+    [row] = [line for line in done.stdout.splitlines() if "PR #6134" in line]
+    assert [cell.strip() for cell in row.strip("│ ").split("│")] == [
+        "PR #6134", "5.5.3", "fixed", "fixed", "sessions_per_task 0.004", "confirmed", "00-5.5.3.json"]
     assert "exception_leak: no run yet (make scenario NAME=exception_leak)" in done.stdout

@@ -110,7 +110,7 @@ def _measure(stack, scenario: Scenario, item: PlannedCell, env: CellEnv, setting
         sessions_before = settled_sessions(admin, db)
         with ActivitySampler(stack.admin_dsn(), db) as sampler:
             if settings.get("path") == "web":
-                worker, burst = None, run_web_load(project, scenario.workload, settings)
+                worker, burst = None, run_web_load(stack, project, scenario.workload, settings)
             else:
                 worker, burst = _worker_burst(stack, scenario, item, project, settings, count, prefix, dsn)
         sessions_after = settled_sessions(admin, db)
@@ -125,7 +125,7 @@ def _worker_burst(stack, scenario: Scenario, item: PlannedCell, project: DjangoP
                   prefix: str, dsn: str) -> tuple:
     """Start the worker, run the burst (faulted if the cell names a fault), stop the worker; both timed."""
     starting = time.monotonic()
-    with project.worker(f"{prefix}-{item.cell.celery}") as worker:
+    with stack.worker(project, f"{prefix}-{item.cell.celery}") as worker:
         ready = time.monotonic()
         with memory_probe(scenario, worker.pid) as memory:
             if settings.get("FAULT"):

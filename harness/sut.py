@@ -83,9 +83,6 @@ class DjangoProject:
         except HarnessError:
             return None
 
-    def worker(self, name: str) -> "Worker":
-        return Worker(self, name)
-
     def parent_checks(self) -> list[dict]:
         """The worker parent's own connection checks (REPRO_PARENT_CONN=1), in the order they ran."""
         if not self.parent_log.exists():
@@ -93,29 +90,21 @@ class DjangoProject:
         return [json.loads(line) for line in self.parent_log.read_text().splitlines() if line.strip()]
 
 
-class Worker:
-    """One `celery worker` process tree; stopping it sends SIGTERM (warm shutdown) to the main process first."""
+def worker_args(variables: dict[str, str], name: str) -> list[str]:
+    """The interpreter arguments of a cell's `celery worker`, the same in a venv and in a container."""
+    args = ["-m", "celery", "-A", "repro", "worker", "--loglevel=INFO", f"--hostname={name}@%h",
+            f"--pool={variables['REPRO_POOL']}", f"--concurrency={variables['REPRO_CONCURRENCY']}"]
+    if variables.get("REPRO_WORKER_REMOTE_FEATURES") != "1":  # Celery's defaults keep all three on
+        args += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
+    return args
 
-    def __init__(self, project: DjangoProject, name: str) -> None:
-        self.logfile = project.logdir / f"{name}.log"  # stdout and stderr: start-up errors and the log in one file
+
+class WorkerLog:
+    """What a worker's log file says: ready or not, tasks finished, errors, hard time limits hit."""
+
+    def __init__(self, logfile: Path) -> None:
+        self.logfile = logfile  # stdout and stderr: start-up errors and the log in one file
         self._read_to, self._finished = 0, set()
-        variables = project.variables
-        command = [str(project.env.python), "-m", "celery", "-A", "repro", "worker", "--loglevel=INFO",
-                   f"--hostname={name}@%h", f"--pool={variables['REPRO_POOL']}",
-                   f"--concurrency={variables['REPRO_CONCURRENCY']}"]
-        if variables.get("REPRO_WORKER_REMOTE_FEATURES") != "1":  # Celery's defaults keep all three on
-            command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
-        self.process = ManagedProcess(f"celery worker ({project.env.pins['celery']})", command, None,
-                                      self._ready, self.logfile, env=variables,
-                                      cwd=str(DJANGO_PROJECT))
-
-    @property
-    def pid(self) -> int | None:
-        return self.process.pid
-
-    def alive(self) -> bool:
-        """Whether the worker's main process still runs (a worker can also exit on an unrecoverable error)."""
-        return self.process.running()
 
     def tasks_reported(self, prefix: str) -> int:
         """Distinct tasks of a burst the worker logged as finished (succeeded or raised); reads only new lines."""
@@ -130,14 +119,6 @@ class Worker:
 
     def _ready(self) -> bool:
         return self.logfile.exists() and " ready." in self.logfile.read_text(errors="replace")
-
-    def __enter__(self) -> "Worker":
-        self.process.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.process.stop_main_first(WORKER_STOP_GRACE_S)
-        self.process.close()
 
     def log_count(self, marker: str) -> int:
         """Lines of the worker log that contain `marker`."""
@@ -157,3 +138,30 @@ class Worker:
     def time_limits_hit(self) -> int:
         """Tasks killed by the hard time limit (hung past the bound)."""
         return self.log_count("Hard time limit")
+
+
+class Worker(WorkerLog):
+    """One `celery worker` process tree; stopping it sends SIGTERM (warm shutdown) to the main process first."""
+
+    def __init__(self, project: DjangoProject, name: str) -> None:
+        super().__init__(project.logdir / f"{name}.log")
+        command = [str(project.env.python), *worker_args(project.variables, name)]
+        self.process = ManagedProcess(f"celery worker ({project.env.pins['celery']})", command, None,
+                                      self._ready, self.logfile, env=project.variables,
+                                      cwd=str(DJANGO_PROJECT))
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid
+
+    def alive(self) -> bool:
+        """Whether the worker's main process still runs (a worker can also exit on an unrecoverable error)."""
+        return self.process.running()
+
+    def __enter__(self) -> "Worker":
+        self.process.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.process.stop_main_first(WORKER_STOP_GRACE_S)
+        self.process.close()

@@ -57,11 +57,11 @@ def run_load(url: str, users: int, seconds: float, out) -> dict:
     return json.loads(out.read_text())
 
 
-def run_web_load(project: DjangoProject, workload: Burst, settings: dict) -> dict:
+def run_web_load(stack, project: DjangoProject, workload: Burst, settings: dict) -> dict:
     """Baseline, the locust load through gunicorn (`concurrency` sync workers), settle: the web counterpart of
     a task burst, with the same phase marks."""
     starting = time.monotonic()
-    with Gunicorn(project, settings["concurrency"]) as server:
+    with stack.web(project, settings["concurrency"]) as server:
         ready = time.monotonic()
         time.sleep(workload.baseline_s)
         marks = {"dispatch": time.monotonic()}

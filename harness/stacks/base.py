@@ -30,3 +30,10 @@ class Stack(Protocol):
 
     def log_since(self, service: str, mark: int) -> str:
         """What one server logged after `mark`."""
+
+    def worker(self, project, name: str):
+        """A cell's `celery worker` (context manager) with harness.sut.Worker's interface: `pid`, `alive()`,
+        `logfile` and the log counts."""
+
+    def web(self, project, workers: int):
+        """A cell's Django under gunicorn with `workers` sync workers (context manager); its `url`."""

@@ -1,6 +1,8 @@
 """The Compose stack: the servers of compose/compose.yaml in one Compose project, faults and pids via the docker SDK."""
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import secrets
@@ -12,6 +14,7 @@ from urllib.parse import quote
 import psycopg
 
 from harness.errors import HarnessError, last_line
+from harness.matrix import build_args
 from harness.paths import REPO_ROOT
 from harness.stacks.process import free_port
 from harness.stacks.servers import REDIS_DATABASES
@@ -29,6 +32,11 @@ DROP_COMMANDS = {"redis": REDIS_DROP, "redis-aof": REDIS_DROP,
                  "rabbitmq": [["rabbitmqctl", "close_all_connections", "dropped by the harness"]]}
 RABBIT_USER = "repro"
 HEALTHY_TIMEOUT_S = 120
+BUILD_TIMEOUT_S = 1800  # a cold image: the Python base image and every pin from PyPI
+CELL_IMAGE = "REPRO_CELL_IMAGE"  # the image of compose.yaml's worker and web services
+IN_NETWORK_PORTS = {"postgres": 5432, "redis": 6379, "redis-aof": 6379, "rabbitmq": 5672}
+CONTAINER_APP = "/app"  # django_project/ in the image
+CONTAINER_PARENT_LOG = "/tmp/parent_checks.jsonl"
 
 
 def docker_client():
@@ -61,6 +69,12 @@ def pool_pids(top: dict) -> tuple[int, list[int]]:
     return mains[0], sorted(pid for pid, ppid in celery.items() if ppid == mains[0])
 
 
+def image_name(args: dict[str, str]) -> str:
+    """The cell image for these build arguments, tagged by their hash: cells with the same pins share it."""
+    digest = hashlib.sha256(json.dumps(args, sort_keys=True).encode()).hexdigest()[:16]
+    return f"celery-repro-cell:celery{args['CELERY_VERSION']}-py{args['PYTHON_VERSION']}-{digest}"
+
+
 class ComposeStack:
     """One Compose project (`-p`) per stack, every published port on 127.0.0.1, random passwords per run."""
 
@@ -73,6 +87,7 @@ class ComposeStack:
         self.passwords = {name: os.environ.get(name) or secrets.token_urlsafe(18) for name in PASSWORDS}
         self.ports = {service: free_port() for service in PORT_VARIABLES}
         self.vhosts: set[str] = set()
+        self.images: set[str] = set()
 
     def variables(self) -> dict[str, str]:
         """What compose.yaml interpolates: the passwords and the host ports of this project."""
@@ -92,10 +107,10 @@ class ComposeStack:
     def __exit__(self, *exc) -> None:
         self.compose("down", "--volumes", "--remove-orphans", "--timeout", "10")
 
-    def compose(self, *args: str) -> str:
+    def compose(self, *args: str, env: dict[str, str] | None = None, timeout: float = HEALTHY_TIMEOUT_S + 60) -> str:
         command = ["docker", "compose", "--file", str(COMPOSE_FILE), "--project-name", self.project, *args]
-        done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **self.variables()},
-                              timeout=HEALTHY_TIMEOUT_S + 60)
+        done = subprocess.run(command, capture_output=True, text=True,
+                              env={**os.environ, **self.variables(), **(env or {})}, timeout=timeout)
         if done.returncode != 0:
             raise HarnessError(f"docker compose {args[0]} failed: {last_line(done.stderr)}")
         return done.stdout
@@ -186,6 +201,48 @@ class ComposeStack:
             self.vhosts.add(vhost)
         password = quote(self.passwords["REPRO_RABBITMQ_PASSWORD"], safe="")
         return f"amqp://{RABBIT_USER}:{password}@127.0.0.1:{self.ports['rabbitmq']}/{vhost}"
+
+    def in_network(self, url: str) -> str:
+        """A URL this stack handed out, aimed at the service's name and port inside the Compose network instead of
+        its published loopback port."""
+        for service, port in IN_NETWORK_PORTS.items():
+            url = url.replace(f"@127.0.0.1:{self.ports[service]}/", f"@{service}:{port}/")
+        return url
+
+    def cell_environment(self, variables: dict[str, str]) -> dict[str, str]:
+        """A cell's REPRO_* environment as its containers see it: servers by service name, the image's paths."""
+        return {**variables, "REPRO_DATABASE_URL": self.in_network(variables["REPRO_DATABASE_URL"]),
+                "REPRO_BROKER_URL": self.in_network(variables["REPRO_BROKER_URL"]),
+                "REPRO_PARENT_LOG": CONTAINER_PARENT_LOG, "PYTHONPATH": CONTAINER_APP}
+
+    def cell_image(self, env) -> str:
+        """compose/Dockerfile built with a cell's Python and pins (harness.matrix.build_args), once per run."""
+        args = build_args(".".join(env.python_version.split(".")[:2]), env.pins)
+        image = image_name(args)
+        if image not in self.images:
+            self.compose("build", *[f"--build-arg={key}={value}" for key, value in args.items()], "worker",
+                         env={CELL_IMAGE: image}, timeout=BUILD_TIMEOUT_S)
+            self.images.add(image)
+        return image
+
+    def run_cell(self, service: str, project, name: str, command: list[str], publish: bool = False):
+        """A detached one-off container of compose.yaml's `service` with the cell's image and environment (passed
+        by name, so no password is on a command line) and, if `publish`, the service's loopback port."""
+        image, variables = self.cell_image(project.env), self.cell_environment(project.variables)
+        ports = ["--service-ports"] if publish else []
+        self.compose("run", "--detach", "--no-deps", "--no-TTY", f"--name={name}", *ports,
+                     *[f"--env={key}" for key in variables], service, *command, env={**variables, CELL_IMAGE: image})
+        return self.client.containers.get(name)
+
+    def worker(self, project, name: str):
+        from harness.stacks.compose_cell import ComposeWorker
+
+        return ComposeWorker(self, project, name)
+
+    def web(self, project, workers: int):
+        from harness.stacks.compose_cell import ComposeWeb
+
+        return ComposeWeb(self, project, workers)
 
     def worker_pids(self, service: str = "worker") -> tuple[int, list[int]]:
         """Host pids of the worker container's celery main process and its pool children (not container stats)."""

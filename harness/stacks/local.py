@@ -16,6 +16,8 @@ from harness.faults import inject
 from harness.stacks.health import redis_flush_db
 from harness.stacks.rabbitmq import RabbitMQServer
 from harness.stacks.servers import PostgresServer, RedisAofServer, RedisServer, REDIS_DATABASES
+from harness.sut import DjangoProject, Worker
+from harness.web import Gunicorn
 
 SERVER_CLASSES = {"postgres": PostgresServer, "redis": RedisServer, "redis-aof": RedisAofServer,
                   "rabbitmq": RabbitMQServer}
@@ -95,3 +97,9 @@ class LocalStack:
             return self.servers[broker].url(db)
         rabbit = self.servers["rabbitmq"]
         return rabbit.amqp_url(rabbit.cell_vhost(index))
+
+    def worker(self, project: DjangoProject, name: str) -> Worker:
+        return Worker(project, name)
+
+    def web(self, project: DjangoProject, workers: int) -> Gunicorn:
+        return Gunicorn(project, workers)

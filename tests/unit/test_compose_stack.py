@@ -1,13 +1,22 @@
-"""The compose stack without a Docker engine: the one-line refusal, pid lookup, faults and URLs on a fake client."""
+"""The compose stack on a fake docker client: the one-line refusal, pids, faults, URLs, the cell's containers."""
+import io
 import subprocess
 import sys
+import tarfile
+import time
+from types import SimpleNamespace
 
 import pytest
 
 from harness.errors import HarnessError
 from harness.faults import Fault
+from harness.matrix import build_args
 from harness.stacks import open_stack
-from harness.stacks.compose import ComposeStack, pool_pids
+from harness.stacks.compose import ComposeStack, image_name, pool_pids
+from harness.stacks.compose_cell import ComposeWeb
+from harness.stacks.local import LocalStack
+from harness.sut import WORKER_STOP_GRACE_S, DjangoProject, Worker, project_variables, worker_args
+from harness.web import Gunicorn
 
 NO_ENGINE = "unix:///nonexistent/docker.sock"
 
@@ -91,3 +100,154 @@ def test_urls_use_loopback_ports_and_this_run_s_random_passwords(stack, monkeypa
                                                           "rabbitmqctl set_permissions -p cell2 repro .* .* .*"]
     assert stack.admin_dsn().startswith("postgresql://postgres:") and "@127.0.0.1:" in stack.admin_dsn()
     assert stack.worker_pids() == (4100, [4121, 4122])
+
+
+PINS = {"celery": "5.5.3", "kombu": "5.5.4", "billiard": "4.2.2", "django": "5.2.8", "psycopg": "3.2.12"}
+
+
+class CellContainer:
+    """A one-off worker or web container: its log, state, docker top and what was done to it, in order."""
+
+    def __init__(self, log: bytes, status: str = "running"):
+        self.log, self.status, self.calls = log, status, []
+
+    def logs(self, stream, follow):
+        return iter(self.log.splitlines(keepends=True))
+
+    def reload(self):
+        pass
+
+    def top(self):
+        return TOP
+
+    def stop(self, timeout):
+        self.calls.append(("stop", timeout))
+        self.status = "exited"
+
+    def get_archive(self, path):
+        self.calls.append(("get_archive", path))
+        data = io.BytesIO()
+        with tarfile.open(fileobj=data, mode="w") as tar:
+            content = b'{"event": "worker_shutdown", "ok": true}\n'
+            info = tarfile.TarInfo(path.rsplit("/", 1)[1])
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+        return [data.getvalue()], {}
+
+    def remove(self, force):
+        self.calls.append(("remove", force))
+
+
+WORKER_LOG = (b"[2025-01-01 09:00:00,000: INFO/MainProcess] c00-5.5.3@abc ready.\n"
+              b"[2025-01-01 09:00:01,000: INFO/ForkPoolWorker-1] Task ledger.tasks.touch_db[c00-1] succeeded in 0.02s\n"
+              b"[2025-01-01 09:00:01,100: ERROR/ForkPoolWorker-1] Task ledger.tasks.fail[c00-2] raised unexpected: "
+              b"OperationalError('gone')\n")
+
+
+@pytest.fixture
+def cell_stack(stack, monkeypatch):
+    """A compose stack whose `docker compose` calls are recorded; `run` creates a CellContainer."""
+    stack.calls, stack.log = [], WORKER_LOG
+
+    def compose(*args, env=None, timeout=None):
+        stack.calls.append((args, env or {}))
+        if args[0] == "run":
+            name = next(arg.split("=", 1)[1] for arg in args if arg.startswith("--name="))
+            stack.client.by_name[name] = CellContainer(stack.log)
+        return ""
+
+    stack.client.by_name = {}
+    stack.client.get = stack.client.by_name.__getitem__
+    monkeypatch.setattr(stack, "compose", compose)
+    return stack
+
+
+def cell_project(stack, tmp_path, broker="redis"):
+    env = SimpleNamespace(python_version="3.11.9", pins=PINS, python=tmp_path / "venv" / "bin" / "python")
+    settings = {"CONN_MAX_AGE": 0, "pool": "prefork", "concurrency": 1, "PARENT_CONN": True}
+    return DjangoProject(env, project_variables(settings, stack.dsn("cell00"), stack.broker_url(broker, 3)),
+                         tmp_path / "logs")
+
+
+def test_the_cell_image_is_built_once_per_pin_set_with_the_matrix_build_args(cell_stack):
+    env = SimpleNamespace(python_version="3.11.9", pins=PINS)
+    image = cell_stack.cell_image(env)
+    assert cell_stack.cell_image(SimpleNamespace(python_version="3.11.2", pins=dict(PINS))) == image
+    [(args, variables)] = cell_stack.calls
+    assert args[0] == "build" and args[-1] == "worker" and variables == {"REPRO_CELL_IMAGE": image}
+    assert list(args[1:-1]) == [f"--build-arg={key}={value}"
+                                           for key, value in build_args("3.11", PINS).items()]
+    assert "--build-arg=CELERY_VERSION=5.5.3" in args and "--build-arg=PYTHON_VERSION=3.11" in args
+    assert image.startswith("celery-repro-cell:celery5.5.3-py3.11-")
+    other = cell_stack.cell_image(SimpleNamespace(python_version="3.11.9", pins={**PINS, "kombu": "5.5.3"}))
+    assert other != image and len(cell_stack.calls) == 2
+    assert image_name(build_args("3.11", PINS)) == image  # the same tag in every run and every stack
+
+
+@pytest.mark.parametrize("broker,host", [("redis", "@redis:6379/3"), ("rabbitmq", "@rabbitmq:5672/cell3")])
+def test_the_worker_container_gets_the_cell_environment_with_in_network_hostnames(cell_stack, tmp_path, broker,
+                                                                                  host):
+    project = cell_project(cell_stack, tmp_path, broker)
+    with cell_stack.worker(project, "c00-5.5.3"):
+        pass
+    (build, _), (run, variables) = cell_stack.calls
+    assert run[:5] == ("run", "--detach", "--no-deps", "--no-TTY", "--name=p1-worker-c00-5.5.3")
+    assert run[run.index("worker") + 1:] == ("python", *worker_args(project.variables, "c00-5.5.3"))
+    assert {arg.split("=", 1)[1] for arg in run if arg.startswith("--env=")} == set(project.variables)
+    password = cell_stack.passwords["REPRO_POSTGRES_PASSWORD"]
+    assert variables["REPRO_DATABASE_URL"] == f"postgresql://postgres:{password}@postgres:5432/cell00?sslmode=disable"
+    assert variables["REPRO_BROKER_URL"].endswith(host)
+    assert variables["PYTHONPATH"] == "/app" and variables["REPRO_PARENT_LOG"] == "/tmp/parent_checks.jsonl"
+    assert variables["REPRO_CELL_IMAGE"] == cell_stack.cell_image(project.env)
+    assert not any("127.0.0.1" in value for value in variables.values())
+    assert not any(secret in arg for arg in run for secret in cell_stack.passwords.values())
+
+
+def test_the_worker_container_pid_log_counts_and_stop_order(cell_stack, tmp_path):
+    project = cell_project(cell_stack, tmp_path)
+    with cell_stack.worker(project, "c00-5.5.3") as worker:
+        container = cell_stack.client.by_name["p1-worker-c00-5.5.3"]
+        assert worker.pid == 4100 and worker.alive()  # the celery main process from docker top, a host pid
+        assert worker.logfile == project.logdir / "c00-5.5.3.log"
+        deadline = time.monotonic() + 5
+        while worker.tasks_reported("c00") < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert worker.tasks_reported("c00") == 2
+    assert container.calls == [("stop", WORKER_STOP_GRACE_S), ("get_archive", "/tmp/parent_checks.jsonl"),
+                               ("remove", True)]
+    assert worker.log_errors() == 1 and worker.log_errors_by_class() == {"OperationalError": 1}
+    assert project.parent_checks() == [{"event": "worker_shutdown", "ok": True}]
+
+
+def test_a_worker_container_that_exits_before_ready_is_reported_and_removed(cell_stack, tmp_path, monkeypatch):
+    cell_stack.log = b"Traceback (most recent call last):\nImportError: no module named repro\n"
+    monkeypatch.setattr(CellContainer, "reload", lambda self: setattr(self, "status", "exited"))
+    with pytest.raises(HarnessError, match="worker container p1-worker-c00 did not become ready: ImportError"):
+        with cell_stack.worker(cell_project(cell_stack, tmp_path), "c00"):
+            pass
+    assert [call[0] for call in cell_stack.client.by_name["p1-worker-c00"].calls] == ["stop", "get_archive",
+                                                                                        "remove"]
+
+
+def test_the_web_container_answers_on_the_published_loopback_port(cell_stack, tmp_path, monkeypatch):
+    monkeypatch.setattr(ComposeWeb, "_answers", lambda self: True)
+    with cell_stack.web(cell_project(cell_stack, tmp_path), 4) as server:
+        assert server.url == f"http://127.0.0.1:{cell_stack.ports['web']}"
+    (_, _), (run, _) = cell_stack.calls
+    assert "--service-ports" in run
+    assert run[run.index("web") + 1:] == ("python", "-m", "gunicorn", "repro.wsgi:application", "--bind",
+                                          "0.0.0.0:8000", "--workers", "4", "--worker-class", "sync",
+                                          "--graceful-timeout", "5")
+    assert cell_stack.client.by_name["p1-web-gunicorn"].calls == [("stop", 10), ("remove", True)]
+
+
+def test_the_local_stack_still_runs_the_worker_and_gunicorn_from_the_cell_venv(tmp_path):
+    stack = LocalStack(("postgres",))
+    env = SimpleNamespace(python_version="3.11.9", pins=PINS, python=tmp_path / "venv" / "bin" / "python")
+    settings = {"CONN_MAX_AGE": 0, "pool": "solo", "concurrency": 1}
+    project = DjangoProject(env, project_variables(settings, "postgresql://x@127.0.0.1:1/db", "redis://127.0.0.1:1/0"),
+                            tmp_path / "logs")
+    worker, web = stack.worker(project, "c00"), stack.web(project, 2)
+    assert type(worker) is Worker and type(web) is Gunicorn
+    worker.process.close()
+    web.process.close()

@@ -130,6 +130,10 @@ def draw_timeline(title: str, probes, values: list, metric: str, flips: list[tup
         x = (releases.index(before) + releases.index(after)) / 2
         axes.axvline(x, color="#2c3e50", linestyle="--", linewidth=1)
         axes.annotate(f"{before} | {after}", (x, axes.get_ylim()[1]), ha="center", va="top", fontsize=7, rotation=90)
+    for x, probe in enumerate(probes):
+        if probe.verdict == "unrunnable":
+            axes.annotate("did not run", (x, 0.5), xycoords=("data", "axes fraction"), rotation=90, ha="center",
+                          va="center", fontsize=6, color="#7f8c8d")
     axes.set_xticks(range(len(releases)), releases, rotation=60, ha="right", fontsize=7)
     axes.set_ylabel(metric)
     axes.set_title(f"{title}: {metric} by release (red broken, green fixed; dashed: verdict flips)", fontsize=9)

@@ -40,10 +40,10 @@ def boundaries(probes: list[Probe]) -> list[tuple[str, str]]:
 def write_timeline(scenario: Scenario, probes: list[Probe], metric: str) -> tuple[Path, Path]:
     """The timeline's JSON (release, verdict, metric, result file) and its chart, next to each other."""
     values = [probe.metric(metric) if probe.verdict != UNRUNNABLE else None for probe in probes]
-    base = results_dir() / scenario.name / "timeline" / f"{probes[0].release}_{probes[-1].release}_{metric}"
+    folder, name = results_dir() / scenario.name / "timeline", f"{probes[0].release}-to-{probes[-1].release}-{metric}"
     data = {"scenario": scenario.name, "metric": metric, "boundaries": boundaries(probes),
             "releases": [{"release": p.release, "verdict": p.verdict, metric: v, "file": p.file}
                          for p, v in zip(probes, values)]}
-    page = write_atomic(base.with_suffix(".json"), json.dumps(data, indent=1))
-    chart = draw_timeline(scenario.title, probes, values, metric, boundaries(probes), base.with_suffix(".png"))
+    page = write_atomic(folder / f"{name}.json", json.dumps(data, indent=1))
+    chart = draw_timeline(scenario.title, probes, values, metric, boundaries(probes), folder / f"{name}.png")
     return page, chart

@@ -128,7 +128,7 @@ def _conn_max_age_zero_line(records: list[dict]) -> str:
         return "CONN_MAX_AGE=0 does not address the leak: no pair of cells in this run"
     fixed = all(_s(v, "back_to_baseline") and not _s(v, "idle_in_transaction_final") for _, v in pairs)
     detail = "; ".join(f"{_name(v)}: {_s(v, 'backends_final'):g} left, {_s(v, 'sessions_opened')} sessions for "
-                       f"500 tasks (vs {_s(b, 'sessions_opened')} in {_name(b)})" for b, v in pairs)
+                       f"{v['workload']['count']} tasks (vs {_s(b, 'sessions_opened')} in {_name(b)})" for b, v in pairs)
     return f"CONN_MAX_AGE=0 does not address the leak: {'refuted' if fixed else 'confirmed'}, {detail}"
 
 

@@ -53,10 +53,13 @@ def load_results(directory: Path) -> list[dict]:
     return records
 
 
+RUN_ID = re.compile(r"\d{8}T\d{6}Z(-[\w.-]+)?")  # runner.new_run_id(); bisect/ and timeline/ hold other files
+
+
 def runs(scenario: str) -> list[Path]:
     """Run directories of a scenario that hold at least one result, newest first."""
-    return sorted((p for p in (results_dir() / scenario).glob("*") if p.is_dir() and any(p.glob("*.json"))),
-                  reverse=True)
+    return sorted((p for p in (results_dir() / scenario).glob("*")
+                   if p.is_dir() and RUN_ID.fullmatch(p.name) and any(p.glob("*.json"))), reverse=True)
 
 
 def latest_run(scenario: str) -> Path | None:

@@ -37,6 +37,15 @@ def test_latest_run_skips_empty_dirs(tmp_path, monkeypatch):
     assert results.latest_run("s").name == "20260101T000000Z"
 
 
+def test_timeline_and_bisect_folders_are_not_runs(tmp_path, monkeypatch):
+    monkeypatch.setenv("REPRO_RESULTS_DIR", str(tmp_path))
+    results.write_result({"cell": {"name": "a"}}, tmp_path / "s" / "20260101T000000Z" / "00-a.json")
+    results.write_result({"cell": {"name": "a"}}, tmp_path / "s" / "20260102T000000Z-merged" / "00-a.json")
+    (tmp_path / "s" / "timeline").mkdir()
+    (tmp_path / "s" / "timeline" / "5.5.2-to-5.6.0-sessions_per_task.json").write_text('{"releases": []}')
+    assert [run.name for run in results.runs("s")] == ["20260102T000000Z-merged", "20260101T000000Z"]
+    assert results.latest_full_run("s", {"a"}).name == "20260102T000000Z-merged"
+
 
 def test_latest_full_run_skips_newer_runs_that_lack_default_cells(tmp_path, monkeypatch):
     monkeypatch.setenv("REPRO_RESULTS_DIR", str(tmp_path))

@@ -231,6 +231,8 @@ def _terminate(signum, frame) -> None:
 
 
 def main() -> None:
-    """Entry point: SIGTERM stops a run as cleanly as Ctrl-C does."""
+    """Entry point: SIGTERM stops a run as cleanly as Ctrl-C does, and Ctrl-C does so even when the shell
+    that started us ignores SIGINT (as background jobs of a non-interactive shell inherit)."""
     signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     app()

@@ -14,7 +14,8 @@ def _window(series: dict, column: str, start: float, end: float) -> list[float]:
 
 def phase_numbers(series: dict, phases: dict, baseline_s: float) -> dict:
     """Baseline (median while idle before dispatch), peak (burst and settle) and final (median of the last
-    second) of every state; the longest idle-in-transaction age; locks and lock waits."""
+    second) of every state; the oldest idle-in-transaction transaction and lock waits up to the end of the
+    settle period (not the worker's shutdown); locks those transactions hold at the end (None: no samples)."""
     dispatch, settled = phases["dispatch"], phases["settled"]
     numbers = {}
     for state in STATES:
@@ -23,10 +24,11 @@ def phase_numbers(series: dict, phases: dict, baseline_s: float) -> dict:
         numbers[f"{state}_peak"] = max(_window(series, state, dispatch, settled), default=None)
         final = _window(series, state, settled - FINAL_WINDOW_S, settled)
         numbers[f"{state}_final"] = median(final) if final else None
-    numbers["idle_in_transaction_max_age_s"] = max(series["idle_in_transaction_age_s"], default=0)
-    numbers["locks_held_idle_in_transaction_final"] = median(
-        _window(series, "locks_held_idle_in_transaction", settled - FINAL_WINDOW_S, settled) or [0])
-    numbers["waiting_on_lock_peak"] = max(series["waiting_on_lock"], default=0)
+    numbers["idle_in_transaction_max_age_s"] = max(_window(series, "idle_in_transaction_age_s", dispatch, settled),
+                                                   default=None)
+    locks = _window(series, "locks_held_idle_in_transaction", settled - FINAL_WINDOW_S, settled)
+    numbers["locks_held_idle_in_transaction_final"] = median(locks) if locks else None
+    numbers["waiting_on_lock_peak"] = max(_window(series, "waiting_on_lock", dispatch, settled), default=None)
     numbers.update(back_to_baseline(numbers["backends_baseline"], numbers["backends_final"]))
     return numbers
 

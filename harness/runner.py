@@ -232,7 +232,7 @@ def summarize_web(burst: dict, sessions_opened: int, sampler: ActivitySampler) -
     """The summary numbers of a web-load cell (locust's counts instead of the task ledger's)."""
     load = burst["load"]
     return {"requests": load["requests"], "request_failures": load["failures"], "requests_per_s": load["requests_per_s"],
-            "load_s": load["seconds"], "sessions_opened": sessions_opened,
+            "load_s": burst["timings"]["load_s"], "sessions_opened": sessions_opened,
             "sessions_per_request": round(sessions_opened / max(load["requests"], 1), 4),
             "peak_backends": int(sampler.peak("backends"))}
 

@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 from itertools import combinations
-from math import comb
-from statistics import median
+from math import comb, sqrt
+from statistics import NormalDist, median, pvariance
 from typing import Callable
 
 from harness.scenario import INCONCLUSIVE
 
 LEVEL = 0.95
 SIGNIFICANT = 0.05
+EXACT_SPLITS = 200_000  # C(20, 10) = 184756: exact up to 10 runs per cell
 
 
 def median_interval(values: list[float]) -> dict:
@@ -31,15 +32,19 @@ def _coverage(n: int, k: int) -> float:
 
 
 def rank_test(a: list[float], b: list[float]) -> float:
-    """Two-sided p-value of the Mann-Whitney U test, exact (every split of the pooled ranks); ties get mid-ranks."""
+    """Two-sided p-value of the Mann-Whitney U test, ties at mid-ranks: exact (every split of the pooled ranks)
+    up to EXACT_SPLITS splits, the normal approximation beyond."""
     pooled = sorted(a + b)
     ranks = {value: (pooled.index(value) + 1 + len(pooled) - pooled[::-1].index(value)) / 2 for value in pooled}
     rank_list = [ranks[value] for value in a + b]
     observed = sum(ranks[value] for value in a)
     expected = len(a) * (len(pooled) + 1) / 2
+    if comb(len(pooled), len(a)) > EXACT_SPLITS:
+        spread = sqrt(len(a) * len(b) * pvariance(rank_list) * len(pooled) / (len(pooled) - 1) / len(pooled))
+        return 1.0 if spread == 0 else 2 * (1 - NormalDist().cdf(abs(observed - expected) / spread))
     extreme = abs(observed - expected) - 1e-9
-    splits = [sum(rank_list[i] for i in chosen) for chosen in combinations(range(len(pooled)), len(a))]
-    return sum(1 for total in splits if abs(total - expected) >= extreme) / len(splits)
+    hits = sum(1 for chosen in combinations(rank_list, len(a)) if abs(sum(chosen) - expected) >= extreme)
+    return hits / comb(len(pooled), len(a))
 
 
 def numeric(summary: dict) -> dict[str, float]:
@@ -56,6 +61,9 @@ def combine(summaries: list[dict]) -> dict[str, dict]:
 def median_summary(summaries: list[dict], stats: dict[str, dict]) -> dict:
     """The first run's summary with every numeric number replaced by its median (booleans by the majority)."""
     merged = {**summaries[0], **{key: stat["median"] for key, stat in stats.items()}}
+    for key in numeric(summaries[0]):
+        if key not in stats:  # missing or not a number in some run: no single value stands for all runs
+            merged[key] = None
     for key, value in summaries[0].items():
         if isinstance(value, bool):
             merged[key] = sum(bool(s.get(key)) for s in summaries) * 2 > len(summaries)

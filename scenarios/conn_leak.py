@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from harness.compare import twins
 from harness.connstates import TOLERANCE, phase_numbers
-from harness.scenario import BROKEN, FIXED, Burst, Cell, Claim, Scenario
+from harness.scenario import BROKEN, FIXED, INCONCLUSIVE, Burst, Cell, Claim, Scenario
 
 SEED = "seed 001"
 BASELINE_S, SETTLE_S = 2.0, 5.0
@@ -47,10 +47,14 @@ def derive(summary: dict, data: dict) -> dict:
 
 def verdict(summary: dict) -> str:
     """Broken if the cell leaves connections above baseline ±10% or in a transaction, or anything failed
-    beyond the workload's own failures (refused connections included)."""
+    beyond the workload's own failures (refused connections and tasks that never ran included); inconclusive
+    when the samples cannot say whether connections came back."""
     leaked = summary["back_to_baseline"] is False or (summary["idle_in_transaction_final"] or 0) > 0
-    failed = summary["too_many_connections"] > 0 or summary["unexpected_errors"] > 0
-    return BROKEN if leaked or failed else FIXED
+    failed = (summary["too_many_connections"] > 0 or summary["unexpected_errors"] > 0
+              or (summary.get("tasks_never_run") or 0) > 0)
+    if leaked or failed:
+        return BROKEN
+    return INCONCLUSIVE if summary["back_to_baseline"] is None else FIXED
 
 
 def _name(record: dict) -> str:
@@ -71,9 +75,10 @@ def _pile_up_line(records: list[dict]) -> str:
                      for r in over)
     bounded = max((_s(r, "backends_peak") or 0) - r["settings"]["concurrency"] for r in within) if within else None
     word = "confirmed" if over else "refuted"
+    stays = (f"; in {len(within)} other cells the peak stays within the concurrency (peak minus concurrency at "
+             f"most {bounded:g})" if within else "")
     return (f"connections pile up until 'too many connections': {word} where connections outgrow the pool "
-            f"({grew or 'no cell'}); in {len(within)} other cells the peak stays within the concurrency "
-            f"(peak minus concurrency at most {bounded:g})" + (f"; at max_connections 20: {refused}" if refused else ""))
+            f"({grew or 'no cell'}){stays}" + (f"; at a lowered max_connections: {refused}" if refused else ""))
 
 
 def _hook_line(records: list[dict], hook: str) -> str:
@@ -128,15 +133,21 @@ def _conn_max_age_zero_line(records: list[dict]) -> str:
         return "CONN_MAX_AGE=0 does not address the leak: no pair of cells in this run"
     fixed = all(_s(v, "back_to_baseline") and not _s(v, "idle_in_transaction_final") for _, v in pairs)
     detail = "; ".join(f"{_name(v)}: {_s(v, 'backends_final'):g} left, {_s(v, 'sessions_opened')} sessions for "
-                       f"{v['workload']['count']} tasks (vs {_s(b, 'sessions_opened')} in {_name(b)})" for b, v in pairs)
+                       f"{_load(v)} (vs {_s(b, 'sessions_opened')} in {_name(b)})" for b, v in pairs)
     return f"CONN_MAX_AGE=0 does not address the leak: {'refuted' if fixed else 'confirmed'}, {detail}"
+
+
+def _load(record: dict) -> str:
+    if record["settings"].get("path") == "web":
+        return f"{_s(record, 'requests')} requests"
+    return f"{record['workload']['count']} tasks"
 
 
 def _gunicorn_line(records: list[dict]) -> str:
     web = [r for r in records if r["settings"].get("path") == "web"]
     if not web:
         return "leaks in Celery but not in Gunicorn: no web cell in this run"
-    web_leaks = [r for r in web if verdict(r["summary"]) == BROKEN]
+    web_leaks = [r for r in web if r["verdict"] == BROKEN]
     detail = "; ".join(f"{_name(r)}: {_s(r, 'backends_final'):g} left of peak {_s(r, 'backends_peak'):g}, "
                        f"{_s(r, 'idle_in_transaction_final'):g} idle in transaction, {_s(r, 'requests')} requests"
                        for r in web)

@@ -49,7 +49,7 @@ def test_more_busy_children_than_max_connections_get_refused(cells):
     assert summary["too_many_connections"] > 0
     assert summary["unexpected_errors"] > 0
     assert summary["worker_log_errors_by_class"].get("OperationalError", 0) > 0
-    assert summary["backends_peak"] <= 20
+    assert summary["backends_peak"] >= 15  # the server saturated: 20 minus the harness's own 3 is 17
 
 
 def test_gunicorn_keeps_connections_and_transactions_as_the_worker_does(cells):

@@ -69,3 +69,8 @@ def test_finished_tasks_are_read_from_celery_4_and_5_worker_logs():
 def test_an_extra_package_pinned_as_star_resolves_to_the_newest_accepted():
     lines = requirements("5.5.3", "3.11", {"gevent": "*", "kombu": "5.5.4"})
     assert "gevent" in lines and "kombu==5.5.4" in lines
+
+
+def test_verdict_is_inconclusive_without_samples_and_broken_when_tasks_never_ran():
+    assert verdict(summary(back_to_baseline=None)) == "inconclusive"
+    assert verdict(summary(tasks_never_run=3)) == "broken"

@@ -43,3 +43,14 @@ def test_timeline_boundaries_are_every_verdict_flip():
     unrunnable = [Probe("4.4.3", "broken", 1.0, ""), Probe("4.4.4", "unrunnable", None, "no module 'future'"),
                   Probe("4.4.5", "fixed", 0.004, "")]
     assert boundaries(unrunnable) == [("4.4.3", "4.4.5")]
+
+
+def test_rank_test_falls_back_to_the_normal_approximation_for_many_runs():
+    low, high = list(range(11)), [x + 100 for x in range(11)]
+    assert rank_test(low, high) < 0.001  # C(22, 11) splits: too many to enumerate
+    assert rank_test(low, list(low)) == pytest.approx(1.0)
+
+
+def test_a_number_missing_from_one_run_has_no_median():
+    runs = [{"n": 1, "peak": 4}, {"n": 2}, {"n": 3, "peak": 5}]
+    assert median_summary(runs, combine(runs)) == {"n": 2, "peak": None}

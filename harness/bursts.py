@@ -43,7 +43,7 @@ def run_faulted_burst(project: DjangoProject, stack, workload: Burst, count: int
             late = later.result()
         dispatch = _merge(early, late, count, first)
         drained = wait_for_drain(ledger, prefix, dispatch["count"], workload.drain_timeout_s)
-        burst = _finish(ledger, prefix, dispatch, drained)
+        burst = _finish(ledger, prefix, dispatch, drained, workload.settle_s)
     return {**burst, "fault": fault_record, "queue_depth_end": project.queue_depth()}
 
 
@@ -55,7 +55,7 @@ def _merge(early: dict, late: dict, count: int, first: int) -> dict:
             "publish_error": late["publish_error"] or early["publish_error"]}
 
 
-def _finish(ledger, prefix: str, dispatch: dict, drained: bool, settle_s: float = 0.5) -> dict:
+def _finish(ledger, prefix: str, dispatch: dict, drained: bool, settle_s: float) -> dict:
     time.sleep(settle_s)
     counts, errors, rows = ledger_counts(ledger, prefix), ledger_errors(ledger, prefix), ledger_rows(ledger, prefix)
     return {"dispatch": dispatch, "counts": counts, "drained": drained, "errors": errors, "rows": rows,

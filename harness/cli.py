@@ -113,14 +113,9 @@ def bisect_command(
                                          "(default: the scenario's headline)"),
 ) -> None:
     """Binary-search the registry's releases between --good and --bad for the first one with --bad's verdict."""
-    chosen, stack_factory = get_scenario(scenario), open_stack(stack)
-    metric = _known_metric(chosen, metric)
-    candidates = releases.between(good, bad, pre)
-    say(f"bisect {scenario}: {len(candidates)} releases from {candidates[0]} to {candidates[-1]}")
+    chosen, stack_factory, metric, candidates = _release_range("bisect", scenario, good, bad, pre, stack, metric)
     boundary, probes = bisect(chosen, candidates, tasks, stack_factory, say)
-    for probe in probes:
-        console.print(escape(f"  {probe.release:>10}  {probe.verdict:<12} {metric} = {probe.metric(metric)}  "
-                             f"{probe.file}"))
+    _print_probes(probes, metric, with_file=True)
     flipped = probes[-1].verdict
     console.print(escape(f"first release that is '{flipped}': {boundary} ({len(probes)} of {len(candidates)} "
                          f"releases measured)"))
@@ -138,20 +133,34 @@ def timeline(
     stack: str = typer.Option("local", "--stack", help="local (own server processes) or compose"),
 ) -> None:
     """Measure every release from --from to --to (reusing bisect's cache), chart the metric, mark the flips."""
-    from harness.timeline import UNRUNNABLE, boundaries, run_timeline, write_timeline
+    from harness.timeline import boundaries, run_timeline, write_timeline
 
-    chosen, stack_factory = get_scenario(scenario), open_stack(stack)
-    metric = _known_metric(chosen, metric)
-    candidates = releases.between(first, last, pre)
-    say(f"timeline {scenario}: {len(candidates)} releases from {candidates[0]} to {candidates[-1]}")
+    chosen, stack_factory, metric, candidates = _release_range("timeline", scenario, first, last, pre, stack, metric)
     probes = run_timeline(chosen, candidates, tasks, stack_factory, say)
-    for probe in probes:
-        shown = probe.file if probe.verdict == UNRUNNABLE else f"{metric} = {probe.metric(metric)}"
-        console.print(escape(f"  {probe.release:>10}  {probe.verdict:<12} {shown}"))
+    _print_probes(probes, metric)
     flips = boundaries(probes)
     console.print(escape("verdict flips: " + ("; ".join(f"{a} -> {b}" for a, b in flips) or "none")))
     page, chart = write_timeline(chosen, probes, metric)
     console.print(escape(f"timeline: {page}  chart: {chart}"))
+
+
+def _release_range(verb: str, name: str, first: str, last: str, pre: bool, stack: str, metric: str | None):
+    """What bisect and timeline both start from: scenario, stack, the metric to show, the registry's releases."""
+    chosen, stack_factory = get_scenario(name), open_stack(stack)
+    metric = _known_metric(chosen, metric)
+    candidates = releases.between(first, last, pre)
+    say(f"{verb} {name}: {len(candidates)} releases from {candidates[0]} to {candidates[-1]}")
+    return chosen, stack_factory, metric, candidates
+
+
+def _print_probes(probes, metric: str, with_file: bool = False) -> None:
+    """One line per measured release: verdict and metric (and result file), or why it could not run."""
+    from harness.timeline import UNRUNNABLE
+
+    for probe in probes:
+        shown = probe.file if probe.verdict == UNRUNNABLE else f"{metric} = {probe.metric(metric)}"
+        file = f"  {probe.file}" if with_file and probe.verdict != UNRUNNABLE else ""
+        console.print(escape(f"  {probe.release:>10}  {probe.verdict:<12} {shown}{file}"))
 
 
 def _known_metric(scenario, metric: str | None) -> str:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from harness.envs import ensure_env
 from harness.metadata import collect_all
-from harness.results import load_results, write_atomic
+from harness.atomic import write_atomic
+from harness.results import load_results
 from harness.runner import plan, run_scenario
 from harness.scenario import get_scenario
 from harness.stacks.local import LocalStack
@@ -43,8 +44,8 @@ def main() -> None:
         "stack_start_s": {"runs": stack_times, "median": statistics.median(stack_times)},
         "warm_scenario_s": round(warm_s, 2),
         "dispatch_500_s": {r["cell"]["name"]: r["timings"]["dispatch_s"] for r in records},
-        "probe_cpu_pct_of_core": {r["cell"]["name"]: r["probe"]["cpu_pct_of_core"] for r in records},
-        "probe_hz": records[0]["probe"]["hz"],
+        "probe_cpu_pct_of_core": {r["cell"]["name"]: r["probes"]["postgres"]["cpu_pct_of_core"] for r in records},
+        "probe_hz": records[0]["probes"]["postgres"]["hz"],
         "per_cell": {r["cell"]["name"]: {**r["timings"], "burst_wall_s": r["summary"]["burst_wall_s"]}
                      for r in records},
     }

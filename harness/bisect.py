@@ -8,7 +8,8 @@ from typing import Callable
 
 from harness.errors import HarnessError
 from harness.paths import results_dir
-from harness.results import load_results, write_atomic
+from harness.atomic import write_atomic
+from harness.results import load_results
 from harness.runner import plan, run_scenario
 from harness.scenario import Scenario
 

@@ -14,13 +14,12 @@ import os
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from harness import releases
 from harness.bisect import bisect
 from harness.errors import HarnessError
-from harness import compare
-from harness.report import build_report, seed_sentences
+from harness.report import build_report, print_claims
+from harness.report_model import build
 from harness.results import latest_full_run, latest_run, load_results
 from harness.runner import plan, run_scenario
 from harness.scenario import all_scenarios, get_scenario
@@ -68,14 +67,21 @@ def list_scenarios(as_json: bool = typer.Option(False, "--json", help="print eve
     for scenario in all_scenarios().values():
         console.print(f"[bold]{scenario.name}[/bold]: {scenario.title}")
         console.print(escape(f"  claim: {scenario.claim}"))
-        console.print(escape(f"  services: {', '.join(scenario.services)}; settings: {scenario.settings}"))
-        console.print(f"  workload: {scenario.workload.describe()}")
+        console.print(escape(f"  services: {', '.join(scenario.services)}; "
+                             f"settings: {_settings_text(scenario.settings)}"))
+        console.print(escape(f"  workload: {scenario.workload.describe()}; probes: "
+                             f"{', '.join(probe.name for probe in scenario.probes)}"))
         console.print(f"  verdict: {scenario.verdict_rule}; metrics: {', '.join(scenario.metrics)}")
         for cell in scenario.cells:
             claim = f"{cell.claim.expect} per {cell.claim.source}" if cell.claim else "no claim"
-            extra = f" settings {cell.settings}" if cell.settings else ""
+            extra = f" settings {_settings_text(cell.settings)}" if cell.settings else ""
+            extra += f"; workload {cell.workload.describe()}" if cell.workload else ""
             optional = " (optional: run it with --cell)" if cell.optional else ""
             console.print(escape(f"  - cell {cell.name}: celery {cell.celery}{extra}; expected {claim}{optional}"))
+
+
+def _settings_text(settings: dict) -> str:
+    return ", ".join(f"{name}={value}" for name, value in settings.items())
 
 
 @app.command()
@@ -182,16 +188,7 @@ def claims() -> None:
         if run is None:
             console.print(f"[bold]{name}[/bold]: no run yet (make scenario NAME={name})")
             continue
-        records = load_results(run)
-        table = Table(title=f"{name}: {scenario.title} ({run})", title_justify="left")
-        for column in compare.CLAIM_COLUMNS:
-            table.add_column(column, overflow="fold")
-        for row in compare.claim_rows(records):
-            table.add_row(*map(escape, [*row[:-1], Path(row[-1]).name]),
-                          style=None if row[5] == "confirmed" else "red" if row[5] == "refuted" else "yellow")
-        console.print(table)
-        for line in seed_sentences(records):
-            console.print(f"  - {escape(line)}")
+        print_claims(build(load_results(run), scenario), console)
 
 
 @app.command()
@@ -225,7 +222,7 @@ def compose_args(
     cell: str = typer.Option(..., "--cell", help="a cell of the scenario (names in `harness list`)"),
 ) -> None:
     """Print a cell's Python and exact pins as Docker build arguments (KEY=VALUE lines, usable as --env-file)."""
-    from harness.matrix import build_args
+    from harness.stacks.images import build_args
 
     [item] = plan(get_scenario(scenario), names=[cell])
     print("\n".join(f"{key}={value}" for key, value in build_args(item.python, item.pins).items()))

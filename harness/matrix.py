@@ -1,15 +1,11 @@
-"""What CI and Docker see of the cells: the JSON listing, the matrix legs, and build arguments from pins."""
+"""What CI sees of the scenarios: the JSON listing of every declaration, and the matrix legs of default cells."""
 from __future__ import annotations
 
 import re
 from dataclasses import asdict
 
-from harness.pins import EXTRAS, PINNED
 from harness.pythons import python_for
 from harness.scenario import Cell, Scenario, all_scenarios
-
-GUNICORN = "23.0.0"  # the web side of the image; Python 3.6 needs an older release
-GUNICORN_BY_PYTHON = {"3.6": "21.2.0"}
 
 
 def cell_python(cell: Cell) -> str:
@@ -21,15 +17,18 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9.]+", "-", text).strip("-")
 
 
-def describe_cell(cell: Cell) -> dict:
+def describe_cell(scenario: Scenario, cell: Cell) -> dict:
     claim = asdict(cell.claim) if cell.claim else None
+    workload = scenario.cell_workload(cell)
     return {"name": cell.name, "celery": cell.celery, "python": cell_python(cell), "pins": dict(cell.pins),
-            "settings": dict(cell.settings), "optional": cell.optional, "claim": claim}
+            "settings": scenario.cell_settings(cell).as_record(), "optional": cell.optional, "claim": claim,
+            "workload": {"kind": workload.kind, "describe": workload.describe(), "params": workload.params()}}
 
 
 def describe_scenario(scenario: Scenario) -> dict:
     return {**scenario.describe(), "services": list(scenario.services), "settings": scenario.settings,
-            "workload": scenario.workload.describe(), "cells": [describe_cell(cell) for cell in scenario.cells]}
+            "workload": scenario.workload.describe(), "probes": [probe.name for probe in scenario.probes],
+            "cells": [describe_cell(scenario, cell) for cell in scenario.cells]}
 
 
 def legs(scenarios: dict[str, Scenario]) -> list[dict]:
@@ -43,17 +42,3 @@ def listing() -> dict:
     scenarios = all_scenarios()
     return {"scenarios": [describe_scenario(scenario) for scenario in scenarios.values()],
             "matrix": legs(scenarios)}
-
-
-def arg_name(package: str) -> str:
-    return re.sub(r"[^A-Z0-9]", "_", package.upper()) + "_VERSION"
-
-
-def build_args(python: str, pins: dict[str, str]) -> dict[str, str]:
-    """Docker build arguments installing exactly these pins: one *_VERSION per pinned package (empty: not in
-    this cell), anything else as EXTRA_PINS, and the web server."""
-    args = {"PYTHON_VERSION": python, **{arg_name(name): pins.get(name, "") for name in PINNED}}
-    extra = [f"{EXTRAS.get(name, name)}=={version}" for name, version in pins.items()
-             if name not in PINNED and name != "gunicorn"]
-    gunicorn = pins.get("gunicorn") or GUNICORN_BY_PYTHON.get(python, GUNICORN)
-    return {**args, "EXTRA_PINS": " ".join(extra), "GUNICORN_VERSION": gunicorn}

@@ -6,8 +6,6 @@ from contextlib import contextmanager
 
 import psycopg
 
-from harness.faults import Fault
-
 # What Postgres says when max_connections (or a database/role limit) is reached.
 TOO_MANY = re.compile(r"FATAL:.*(too many clients already|too many connections)")
 
@@ -31,7 +29,7 @@ def _set(stack, limit: int | None) -> None:
             conn.execute("ALTER SYSTEM RESET max_connections")
         else:
             conn.execute(f"ALTER SYSTEM SET max_connections = {int(limit)}")
-    stack.inject("postgres", Fault("restart"))
+    stack.node("postgres").restart()
 
 
 def too_many_connections(log_text: str) -> int:

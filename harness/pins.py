@@ -6,7 +6,7 @@ import json
 from harness.errors import HarnessError, last_line
 from harness.paths import cache_dir
 from harness.pythons import find_python
-from harness.results import write_atomic
+from harness.atomic import write_atomic
 from harness.uv import run_uv
 
 # What every cell pins, so a rerun installs the same set.

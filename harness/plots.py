@@ -1,85 +1,124 @@
-"""Charts of a run, drawn from result files only: headline metric by cell, backends over time."""
+"""Charts drawn from result files only: the panels a run's records name (registry PANELS), beside the headline
+metric by cell, and the release timeline."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy  # noqa: E402
 
 VERDICT_COLOURS = {"broken": "#c0392b", "fixed": "#27ae60", "inconclusive": "#7f8c8d"}
-
-
 STATE_COLOURS = {"active": "#2980b9", "idle": "#7f8c8d", "idle_in_transaction": "#c0392b"}
+DPI = 110
+
+
+def own_figure(draw: Callable) -> Callable:
+    """Mark a panel that lays out a figure of its own (small multiples) instead of drawing on one axes."""
+    draw.own_figure = True
+    return draw
+
+
+def _lays_out_own_figure(draw: Callable) -> bool:
+    return getattr(draw, "own_figure", False)
 
 
 def draw_run_chart(records: list[dict], path: Path) -> Path:
-    """Connections by state per cell (small multiples) for runs with phases; otherwise two panels: the
-    scenario's headline metric per cell (bars), and backends / memory / completions over time."""
-    if records[0]["scenario"].get("chart") == "states":
-        return _save(_states_grid(records), path)
+    """The panels named by `records[0]["panels"]` (unknown names skipped): the headline bars beside every panel
+    that draws on one axes, then each panel with its own figure below; the headline alone if nothing else fits."""
+    draws = [PANELS[name] for name in records[0].get("panels", []) if name in PANELS]
+    overlays = [draw for draw in draws if not _lays_out_own_figure(draw)]
+    grids = [draw for draw in draws if _lays_out_own_figure(draw)]
+    figures = [_headline_figure(records, overlays)] if overlays or not grids else []
+    return _save([*figures, *(grid(records) for grid in grids)], path)
+
+
+def _headline_figure(records: list[dict], overlays: list[Callable]):
+    figure, axes = plt.subplots(1, 1 + len(overlays), figsize=(6.5 * (1 + len(overlays)), 4.8), squeeze=False)
+    _headline_bars(axes[0][0], records)
+    for draw, panel in zip(overlays, axes[0][1:]):
+        panel.set_prop_cycle(color=plt.cm.tab20.colors)  # up to 20 cells without repeating a colour
+        draw(panel, records)
+        if panel.get_legend_handles_labels()[0]:
+            panel.legend(fontsize=7)
+    figure.suptitle(records[0]["scenario"]["title"])
+    return figure
+
+
+def _headline_bars(axes, records: list[dict]) -> None:
+    """The scenario's headline number per cell, each bar coloured by the cell's verdict."""
     headline = records[0]["scenario"]["headline"]
-    figure, (bars, lines) = plt.subplots(1, 2, figsize=(13, 4.8))
     names = [record["cell"]["name"] for record in records]
     values = [record["summary"].get(headline) or 0 for record in records]
-    colours = [VERDICT_COLOURS.get(record["verdict"], "#34495e") for record in records]
-    bars.bar(range(len(names)), values, color=colours)
-    bars.set_xticks(range(len(names)), names, rotation=20, ha="right", fontsize=8)
-    bars.set_ylabel(headline)
-    bars.set_title(f"{headline} by cell (red: broken, green: fixed)")
+    axes.bar(range(len(names)), values, color=[VERDICT_COLOURS.get(r["verdict"], "#34495e") for r in records])
+    axes.set_xticks(range(len(names)), names, rotation=20, ha="right", fontsize=8)
+    axes.set_ylabel(headline)
+    axes.set_title(f"{headline} by cell (red: broken, green: fixed)")
     for x, value in enumerate(values):
-        bars.annotate(f"{value:.3g}", (x, value), ha="center", va="bottom", fontsize=8)
-    if records[0].get("memory"):
-        _memory_panel(lines, records)
-    elif records[0].get("fault"):
-        _completions_panel(lines, records)
-    else:
-        _backends_panel(lines, records)
-    figure.suptitle(records[0]["scenario"]["title"])
-    return _save(figure, path)
+        axes.annotate(f"{value:.3g}", (x, value), ha="center", va="bottom", fontsize=8)
 
 
-def _save(figure, path: Path) -> Path:
-    figure.tight_layout()
+def _save(figures: list, path: Path) -> Path:
+    """The figures one above the other in one PNG (written atomically)."""
+    images = []
+    for figure in figures:
+        figure.set_dpi(DPI)
+        figure.tight_layout()
+        figure.canvas.draw()
+        images.append(numpy.asarray(figure.canvas.buffer_rgba()))
+        plt.close(figure)
+    width = max(image.shape[1] for image in images)
+    padded = [numpy.pad(image, ((0, 0), (0, width - image.shape[1]), (0, 0)), constant_values=255)
+              for image in images]
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp.png")
-    figure.savefig(tmp, dpi=110)
-    plt.close(figure)
+    plt.imsave(tmp, numpy.concatenate(padded), format="png")
     tmp.replace(path)
     return path
 
 
-def _backends_panel(axes, records: list[dict]) -> None:
-    axes.set_prop_cycle(color=plt.cm.tab20.colors)
+def backends(axes, records: list[dict]) -> None:
+    """Postgres client backends of the cell database over time, one line per cell."""
     for record in records:
-        series = record["series"]
-        axes.plot(series["t"], series["backends"], label=record["cell"]["name"], linewidth=1.2)
+        series = record["series"].get("postgres") or {}
+        if series.get("t"):
+            axes.plot(series["t"], series["backends"], label=record["cell"]["name"], linewidth=1.2)
     axes.set_xlabel("seconds since sampling began (worker start)")
     axes.set_ylabel("client backends of the cell database")
     axes.set_title("Postgres backends over time")
-    axes.legend(fontsize=7)
 
 
-def _memory_panel(axes, records: list[dict]) -> None:
-    axes.set_prop_cycle(color=plt.cm.tab20.colors)  # up to 20 cells without repeating a colour
+def child_rss(axes, records: list[dict]) -> None:
+    """Pool-child RSS against tasks done per cell; with several task kinds, where one gives way to the next."""
     for record in records:
-        memory = record["memory"]
-        axes.plot(memory["tasks_done"], memory["child_rss_mb"], label=record["cell"]["name"], linewidth=1.2)
-    count = records[0]["workload"]["count"]
-    axes.axvline(count, color="#7f8c8d", linestyle=":", linewidth=1)
-    axes.annotate("failing tasks | control tasks", (count, axes.get_ylim()[0]), ha="center", va="bottom", fontsize=7)
+        memory = record["series"].get("memory") or {}
+        if memory.get("tasks_done"):
+            axes.plot(memory["tasks_done"], memory["child_rss_mb"], label=record["cell"]["name"], linewidth=1.2)
+    for tasks, count in sorted({(tuple(record["workload"]["tasks"]), record["workload"]["count"])
+                                for record in records}):
+        _mark_task_changes(axes, [task.rsplit(".", 1)[-1] for task in tasks], count)
     axes.set_xlabel("tasks done")
     axes.set_ylabel("pool child RSS (MB)")
     axes.set_title("Pool child RSS against tasks done")
-    axes.legend(fontsize=7)
 
 
-def _completions_panel(axes, records: list[dict]) -> None:
-    """Tasks finished per second around the fault (t = 0 when it starts; shaded until the broker is back)."""
-    axes.set_prop_cycle(color=plt.cm.tab20.colors)
+def _mark_task_changes(axes, names: list[str], count: int) -> None:
+    """A dotted line where each task kind gives way to the next (every `count` tasks), labelled 'before | after'."""
+    for position, (before, after) in enumerate(zip(names, names[1:]), 1):
+        axes.axvline(position * count, color="#7f8c8d", linestyle=":", linewidth=1)
+        axes.annotate(f"{before} | {after}", (position * count, axes.get_ylim()[0]), ha="center", va="bottom",
+                      fontsize=7)
+
+
+def completions(axes, records: list[dict]) -> None:
+    """Tasks finished per second around the fault (t = 0 when it starts; shaded until it ends)."""
     for record in records:
-        fault, finishes = record["fault"], record["completions"] or []
+        fault, finishes = record.get("fault"), record.get("completions") or []
+        if not fault:
+            continue
         relative = [t - fault["started_at"] for t in finishes]
         if relative:
             bins = range(int(min(relative)) - 1, int(max(relative)) + 2)
@@ -87,28 +126,19 @@ def _completions_panel(axes, records: list[dict]) -> None:
             axes.step(list(bins), counts, where="post", label=record["cell"]["name"], linewidth=1.1)
         axes.axvspan(0, fault["finished_at"] - fault["started_at"], color="#e74c3c", alpha=0.04)
     axes.axvline(0, color="#c0392b", linestyle=":", linewidth=1)
-    axes.set_xlabel("seconds since the fault began (shaded: broker away)")
+    axes.set_xlabel("seconds since the fault began (shaded: until it ended)")
     axes.set_ylabel("tasks finished per second")
     axes.set_title("Completions around the fault")
-    axes.legend(fontsize=6)
 
 
-def _states_grid(records: list[dict]):
+@own_figure
+def connection_states(records: list[dict]):
     """One small panel per cell: active, idle and idle-in-transaction connections over time, the burst shaded."""
     columns = min(4, len(records))
     rows = -(-len(records) // columns)
     figure, axes = plt.subplots(rows, columns, figsize=(3.6 * columns, 2.6 * rows), squeeze=False)
     for panel, record in zip(axes.flat, records):
-        series, phases = record["series"], record["phases"]
-        start = phases["dispatch"] - 3
-        t = [x - start for x in series["t"]]
-        for state, colour in STATE_COLOURS.items():
-            panel.plot(t, series[state], color=colour, linewidth=1.1, label=state.replace("_", " "))
-        panel.axvspan(phases["dispatch"] - start, phases["drained"] - start, color="#f1c40f", alpha=0.15)
-        panel.set_xlim(0, phases["settled"] - start + 1)
-        panel.set_title(record["cell"]["name"], fontsize=8,
-                        color=VERDICT_COLOURS.get(record["verdict"], "#34495e"))
-        panel.tick_params(labelsize=7)
+        _states_panel(panel, record)
     for panel in list(axes.flat)[len(records):]:
         panel.axis("off")
     axes.flat[0].legend(fontsize=6, loc="upper left")
@@ -116,6 +146,24 @@ def _states_grid(records: list[dict]):
     figure.supylabel("connections of the cell database", fontsize=8)
     figure.suptitle(f"{records[0]['scenario']['title']} (title red: broken, green: fixed)", fontsize=10)
     return figure
+
+
+def _states_panel(panel, record: dict) -> None:
+    series, phases = record["series"].get("postgres") or {}, record.get("phases")
+    start = phases["dispatch"] - 3 if phases else 0.0
+    t = [x - start for x in series.get("t", [])]
+    for state, colour in STATE_COLOURS.items():
+        panel.plot(t, series.get(state) or [float("nan")] * len(t), color=colour, linewidth=1.1,
+                   label=state.replace("_", " "))
+    if phases:
+        panel.axvspan(phases["dispatch"] - start, phases["drained"] - start, color="#f1c40f", alpha=0.15)
+        panel.set_xlim(0, phases["settled"] - start + 1)
+    panel.set_title(record["cell"]["name"], fontsize=8, color=VERDICT_COLOURS.get(record["verdict"], "#34495e"))
+    panel.tick_params(labelsize=7)
+
+
+PANELS: dict[str, Callable] = {"backends": backends, "connection_states": connection_states,
+                               "child_rss": child_rss, "completions": completions}
 
 
 def draw_timeline(title: str, probes, values: list, metric: str, flips: list[tuple[str, str]], path: Path) -> Path:
@@ -137,4 +185,4 @@ def draw_timeline(title: str, probes, values: list, metric: str, flips: list[tup
     axes.set_xticks(range(len(releases)), releases, rotation=60, ha="right", fontsize=7)
     axes.set_ylabel(metric)
     axes.set_title(f"{title}: {metric} by release (red broken, green fixed; dashed: verdict flips)", fontsize=9)
-    return _save(figure, path)
+    return _save([figure], path)

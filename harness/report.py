@@ -1,76 +1,91 @@
-"""Reports of a run from its result files: a rich table on the terminal, Markdown and a chart on disk."""
+"""Terminal and Markdown renderings of a run's report model; `build_report` writes them with the chart."""
 from __future__ import annotations
 
 from pathlib import Path
 
+from rich import table as rich_table
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
-from harness import compare
 from harness.errors import HarnessError
 from harness.plots import draw_run_chart
-from harness.results import load_results, write_atomic
-from harness.scenario import all_scenarios
+from harness.report_model import RunReport, Table, build
+from harness.atomic import write_atomic
+from harness.results import load_results
+
+ROW_STYLES = {"disagrees": "red", "refuted": "red", "inconclusive": "yellow"}
+VERDICT_STYLES = {"broken": "red", "fixed": "green"}
 
 
-def seed_sentences(records: list[dict]) -> list[str]:
-    """The scenario's own verdict on each sentence of its seed, computed from these results alone."""
-    scenario = all_scenarios().get(records[0]["scenario"]["name"]) if records else None
-    return scenario.assess(records) if scenario else []
+def terminal_table(table: Table, title: str) -> rich_table.Table:
+    """A rich table of any model table: rows styled by status, verdicts coloured."""
+    shown = rich_table.Table(title=escape(title), title_justify="left")
+    for column in table.columns:
+        shown.add_column(column.replace("_", " "), overflow="fold")  # long metric names wrap at words
+    for row, status in zip(table.rows, table.status):
+        cells = [_terminal_cell(column, value, table.verdict_column) for column, value in zip(table.columns, row)]
+        shown.add_row(*cells, style=ROW_STYLES.get(status))
+    return shown
 
 
-def table_lines(records: list[dict]) -> list[str]:
-    """The side-by-side table in Markdown."""
-    header = compare.columns(records)
-    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header),
-            *("| " + " | ".join(row) + " |" for row in compare.rows(records))]
+def _terminal_cell(column: str, value: str, verdict_column: str | None) -> str:
+    style = VERDICT_STYLES.get(value) if column == verdict_column else None
+    return f"[{style}]{escape(value)}[/{style}]" if style else escape(value)
 
 
-def claims_lines(records: list[dict]) -> list[str]:
-    """The claims table in Markdown (result files by name: they sit next to the report)."""
-    rows = [[*row[:-1], Path(row[-1]).name] for row in compare.claim_rows(records)]
-    return ["| " + " | ".join(compare.CLAIM_COLUMNS) + " |", "|" + "---|" * len(compare.CLAIM_COLUMNS),
-            *("| " + " | ".join(row) + " |" for row in rows)]
+def print_notice(report: RunReport, console: Console) -> None:
+    if report.notice:
+        console.print(f"  [yellow]note:[/yellow] {escape(report.notice)}")
 
 
-def markdown(records: list[dict], chart_name: str) -> str:
-    """The run's side-by-side table, findings and provenance as a Markdown page."""
-    scenario = records[0]["scenario"]
-    lines = [f"# {scenario['name']}: {scenario['title']}", "", f"Claim under test: {scenario['claim']}", "",
-             f"Verdict rule: {scenario['verdict_rule']}.", "", *table_lines(records)]
-    lines += ["", "## Findings", ""] + [f"- {line}" for line in compare.findings(records)]
-    lines += ["", "## Claims", "", *claims_lines(records)]
-    if sentences := seed_sentences(records):
-        lines += ["", "## Seed sentences", ""] + [f"- {line}" for line in sentences]
-    lines += ["", f"![{scenario['name']}]({chart_name})", "", "## Provenance", ""]
-    return "\n".join(lines + [f"- {line}" for line in provenance(records)]) + "\n"
-
-
-def provenance(records: list[dict]) -> list[str]:
-    """Where the numbers come from: servers, host, scenario source, each cell's Python, pins and file."""
-    first, scenario = records[0], records[0]["scenario"]
-    lines = [f"servers: {', '.join(f'{k} {v}' for k, v in first['servers'].items())}; "
-             f"stack {first['stack']['kind']} healthy in {first['stack']['start_s']} s",
-             f"host: {first['host']['platform']}, {first['host']['cpu_count']} cpus, {first['host']['memory_gib']} GiB",
-             f"scenario source hash: {scenario['source_hash']}"]
-    for record in records:
-        pins = ", ".join(f"{k} {v}" for k, v in record["pins"].items())
-        lines.append(f"{record['cell']['name']}: Python {record['python']}; {pins}; "
-                     f"settings {record['settings']}; file {Path(record['file']).name}")
-    return lines
-
-
-def print_table(records: list[dict], console: Console) -> None:
-    table = Table(title=f"{records[0]['scenario']['name']}: {records[0]['scenario']['title']}")
-    for column in compare.columns(records):
-        table.add_column(column, overflow="fold")
-    for row in compare.rows(records):
-        style = "red" if row[-1] == "DISAGREES" else None
-        table.add_row(*map(escape, row), style=style)
-    console.print(table)
-    for line in [*compare.findings(records), *seed_sentences(records)]:
+def print_report(report: RunReport, console: Console) -> None:
+    """The cells table, then one line per finding and per claim line."""
+    console.print(terminal_table(report.cells, f"{report.name}: {report.title}"))
+    for line in [*report.findings, *report.assessment]:
         console.print(f"  {escape(line)}")
+    print_notice(report, console)
+
+
+def print_claims(report: RunReport, console: Console) -> None:
+    """The claims table of the run and the scenario's claim lines."""
+    run = f" ({report.run})" if report.run else ""
+    console.print(terminal_table(report.claims, f"{report.name}: {report.title}{run}"))
+    for line in report.assessment:
+        console.print(f"  - {escape(line)}")
+    print_notice(report, console)
+
+
+def markdown_table(table: Table) -> list[str]:
+    """Any model table in Markdown (pipes inside values escaped)."""
+    def line(values: list[str]) -> str:
+        return "| " + " | ".join(value.replace("|", "\\|") for value in values) + " |"
+
+    return [line(table.columns), "|" + "---|" * len(table.columns), *(line(row) for row in table.rows)]
+
+
+def bullets(lines: list[str]) -> list[str]:
+    return [f"- {line}" for line in lines]
+
+
+def markdown(report: RunReport) -> str:
+    """The run's cells table, findings, claims, claim lines, chart and provenance as a Markdown page."""
+    lines = [f"# {report.name}: {report.title}", "", f"Claim under test: {report.claim}", "",
+             f"Verdict rule: {report.verdict_rule}.", "", *markdown_table(report.cells)]
+    lines += ["", "## Findings", "", *bullets(report.findings), "", "## Claims", "", *markdown_table(report.claims)]
+    lines += markdown_assessment(report)
+    lines += ["", f"![{report.name}]({report.chart})", "", "## Provenance", "", *bullets(report.provenance)]
+    return "\n".join(lines) + "\n"
+
+
+def markdown_notice(report: RunReport) -> list[str]:
+    return [f"> Note: {report.notice}"] if report.notice else []
+
+
+def markdown_assessment(report: RunReport) -> list[str]:
+    """The claim lines under their heading, or the notice saying why there are none."""
+    if report.notice:
+        return ["", *markdown_notice(report)]
+    return ["", "## Claim lines", "", *bullets(report.assessment)] if report.assessment else []
 
 
 def build_report(run: Path, console: Console) -> tuple[Path, Path]:
@@ -81,8 +96,8 @@ def build_report(run: Path, console: Console) -> tuple[Path, Path]:
         raise HarnessError(str(error)) from None
     if not records:
         raise HarnessError(f"no result files in {run}")
-    name = records[0]["scenario"]["name"]
-    chart = draw_run_chart(records, run / f"{name}.png")
-    page = write_atomic(run / "report.md", markdown(records, chart.name))
-    print_table(records, console)
+    report = build(records)
+    chart = draw_run_chart(records, run / report.chart)
+    page = write_atomic(run / "report.md", markdown(report))
+    print_report(report, console)
     return page, chart

@@ -1,15 +1,15 @@
-"""The result file: one JSON document per cell run, with a schema version, written atomically."""
+"""Result files on disk: where a run's files go, written atomically, read back as schema-2 records."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 
-from harness.paths import results_dir
+import msgspec
 
-SCHEMA_VERSION = 1
+from harness.atomic import write_atomic
+from harness.paths import results_dir
+from harness.record import CellRecord, encode, upgrade
 
 
 def run_dir(scenario: str, run_id: str) -> Path:
@@ -21,36 +21,21 @@ def cell_filename(index: int, cell_name: str) -> str:
     return f"{index:02d}-{slug}.json"
 
 
-def write_atomic(path: Path, text: str) -> Path:
-    """Write via a temp file in the same directory and rename, so a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def write_result(record: CellRecord, path: Path) -> Path:
+    return write_atomic(path, encode(record))
+
+
+def load_record(path: Path) -> dict:
+    """One result file as a schema-2 record (schema 1 migrated), with its `file`; ValueError naming the file."""
     try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; results are meant to be read by anyone
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
-
-
-def write_result(record: dict, path: Path) -> Path:
-    return write_atomic(path, json.dumps({"schema_version": SCHEMA_VERSION, **record}, indent=1, sort_keys=True))
+        return upgrade(json.loads(path.read_text())) | {"file": str(path)}
+    except (ValueError, msgspec.ValidationError, KeyError, TypeError) as error:
+        raise ValueError(f"{path}: not a result record ({error})") from None
 
 
 def load_results(directory: Path) -> list[dict]:
-    """Every cell result in a run directory, in cell order; refuses files of another schema."""
-    records = []
-    for path in sorted(directory.glob("*.json")):
-        record = json.loads(path.read_text())
-        if record.get("schema_version") != SCHEMA_VERSION:
-            raise ValueError(f"{path}: schema_version {record.get('schema_version')} is not {SCHEMA_VERSION}")
-        records.append(record | {"file": str(path)})
-    return records
+    """Every cell result in a run directory, in cell order."""
+    return [load_record(path) for path in sorted(directory.glob("*.json"))]
 
 
 RUN_ID = re.compile(r"\d{8}T\d{6}Z(-[\w.-]+)?")  # runner.new_run_id(); bisect/ and timeline/ hold other files

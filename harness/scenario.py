@@ -1,4 +1,4 @@
-"""Declaring scenarios and their cells, and finding them in scenarios/."""
+"""Declaring scenarios and their cells, validated when loaded, and finding them in scenarios/."""
 from __future__ import annotations
 
 import hashlib
@@ -6,10 +6,13 @@ import importlib
 import inspect
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
+from harness import probes, settings as settings_module
 from harness.errors import HarnessError
 from harness.paths import SCENARIOS_DIR
+from harness.settings import Settings
+from harness.workloads import WORKLOADS, Workload
 
 BROKEN, FIXED, INCONCLUSIVE = "broken", "fixed", "inconclusive"
 
@@ -24,56 +27,48 @@ class Claim:
 
 @dataclass(frozen=True)
 class Cell:
-    """One pinned release set with its settings overrides and the claim it is checked against."""
+    """One pinned release set with its settings overrides (flat names, see harness.settings), optionally its own
+    workload, and the claim it is checked against."""
 
     name: str
     celery: str
     claim: Claim | None = None
     pins: dict[str, str] = field(default_factory=dict)
-    settings: dict[str, object] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
     python: str | None = None
     optional: bool = False  # runs only when named with --cell (long or niche)
-
-
-@dataclass(frozen=True)
-class Burst:
-    """Dispatch `count` tasks named `task` (then `count` of each task in `then`) at once, then wait for the drain."""
-
-    task: str
-    count: int
-    drain_timeout_s: float = 120.0
-    then: tuple[str, ...] = ()
-    baseline_s: float = 0.0  # sampled with the worker idle before dispatch
-    settle_s: float = 0.5  # sampled after the drain, before the worker stops
-
-    @property
-    def tasks(self) -> list[str]:
-        return [self.task, *self.then]
-
-    def describe(self) -> str:
-        return " then ".join(f"{self.count} x {task}" for task in self.tasks)
+    workload: Workload | None = None  # instead of the scenario's
 
 
 @dataclass(frozen=True)
 class Scenario:
-    """Everything `harness list` shows and `harness run` needs to reproduce one bug."""
+    """Everything `harness list` shows and `harness run` needs to reproduce one bug: checked when it is made."""
 
     name: str
     title: str
     claim: str
     services: tuple[str, ...]
-    settings: dict[str, object]
-    workload: Burst
+    settings: dict[str, Any]
+    workload: Workload
     cells: tuple[Cell, ...]
     metrics: tuple[str, ...]
     verdict_rule: str
     verdict: Callable[[dict], str]
     headline: str = ""
     claim_for_release: Callable[[str], Claim | None] = lambda release: None
-    assess: Callable[[list[dict]], list[str]] = lambda records: []  # one line per seed sentence, from results
+    assess: Callable[[list[dict]], list[str]] = lambda records: []  # one line per claim, from results
     derive: Callable[[dict, dict], dict] = lambda summary, data: {}  # own numbers from summary + raw data
-    probes: tuple[str, ...] = ("postgres",)  # "memory" adds RSS/USS of the worker and its pool children
-    chart: str = "headline"  # "states": connections by state over time, one small panel per cell
+    probes: tuple[Any, ...] = ("postgres",)  # names in harness.probes.PROBES, or Probe instances
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "probes", tuple(probes.resolve(p, f"scenario {self.name}") for p in self.probes))
+        _check_workload(self.workload, f"scenario {self.name}")
+        settings_module.build(self.settings, f"scenario {self.name}")
+        for cell in self.cells:
+            where = f"scenario {self.name}, cell {cell.name!r}"
+            settings_module.build({**self.settings, **cell.settings}, where)
+            if cell.workload is not None:
+                _check_workload(cell.workload, where)
 
     @property
     def module(self):
@@ -91,10 +86,13 @@ class Scenario:
         """The scenario's declaration as plain data, stored in every result file."""
         return {"name": self.name, "title": self.title, "claim": self.claim, "source_hash": self.source_hash,
                 "verdict_rule": self.verdict_rule, "metrics": list(self.metrics),
-                "headline": self.headline or self.metrics[0], "chart": self.chart}
+                "headline": self.headline or self.metrics[0]}
 
-    def cell_settings(self, cell: Cell) -> dict[str, object]:
-        return {**self.settings, **cell.settings}
+    def cell_settings(self, cell: Cell) -> Settings:
+        return settings_module.build({**self.settings, **cell.settings}, f"scenario {self.name}, cell {cell.name!r}")
+
+    def cell_workload(self, cell: Cell) -> Workload:
+        return cell.workload or self.workload
 
     def cells_named(self, names: list[str] | None) -> tuple[Cell, ...]:
         """The default cells (all but the optional ones), or only those named (a one-line error for a name
@@ -112,12 +110,20 @@ class Scenario:
         return tuple(Cell(f"celery {release}", release, self.claim_for_release(release)) for release in releases)
 
 
+def _check_workload(workload: object, where: str) -> None:
+    if not isinstance(workload, Workload):
+        known = ", ".join(kind.__name__ for kind in WORKLOADS)
+        raise HarnessError(f"{where}: unknown workload {workload!r} (known: {known})")
+
+
 def all_scenarios() -> dict[str, Scenario]:
-    """Every scenario module in scenarios/, by name."""
+    """Every scenario module in scenarios/, by name; a one-line error for a module that does not declare one."""
     found = {}
     for path in sorted(SCENARIOS_DIR.glob("*.py")):
         if not path.name.startswith("_"):
-            scenario = importlib.import_module(f"scenarios.{path.stem}").SCENARIO
+            scenario = getattr(importlib.import_module(f"scenarios.{path.stem}"), "SCENARIO", None)
+            if not isinstance(scenario, Scenario):
+                raise HarnessError(f"scenarios/{path.name} declares no SCENARIO = Scenario(...)")
             found[scenario.name] = scenario
     return found
 

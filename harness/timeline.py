@@ -10,7 +10,7 @@ from harness.bisect import Probe, measure
 from harness.errors import HarnessError
 from harness.paths import results_dir
 from harness.plots import draw_timeline
-from harness.results import write_atomic
+from harness.atomic import write_atomic
 from harness.scenario import Scenario
 
 UNRUNNABLE = "unrunnable"  # the release did not install or start; its Probe.file holds the one-line reason

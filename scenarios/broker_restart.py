@@ -14,16 +14,21 @@ to 30 s for whatever still arrives. Restarts and kills keep the broker down for 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 
 from harness.compare import twins
-from harness.scenario import BROKEN, FIXED, INCONCLUSIVE, Burst, Cell, Claim, Scenario
+from harness.faults import Fault
+from harness.scenario import BROKEN, FIXED, INCONCLUSIVE, Cell, Claim, Scenario
+from harness.settings import flat
+from harness.workloads import FaultedBurst
 
 KOMBU_BUG = "upstream: kombu 5.2.3 to 5.3.x stop consuming after a Redis reconnect (#8030, #9054)"
 KOMBU_FIX = "upstream: kombu PR #2007 (5.4.0rc1) restores consuming after a Redis reconnect"
 LATE_S = 15.0  # executions starting this long after the broker is back count as late redelivery
-SETTINGS = {"CONN_MAX_AGE": 60, "pool": "prefork", "concurrency": 2, "broker": "redis", "FAULT": "restart",
-            "FAULT_AFTER_TASKS": 100, "PAUSE_S": 10.0, "DOWN_S": 5.0, "TASK_SLEEP_S": 0.02, "WORKER_REMOTE_FEATURES": True,
-            "celery": {}}
+SETTINGS = {"conn_max_age": 60, "pool": "prefork", "concurrency": 2, "broker": "redis", "task_sleep_s": 0.02,
+            "remote_features": True, "celery": {}}
+WORKLOAD = FaultedBurst(task="ledger.tasks.touch_db_slowly", count=500, drain_timeout_s=30.0,
+                        fault=Fault("restart", after_tasks=100, pause_s=10.0, down_s=5.0))
 ACKS_LATE = {"task_acks_late": True, "task_reject_on_worker_lost": True,
              "broker_transport_options": {"visibility_timeout": 10}}
 
@@ -64,7 +69,8 @@ def verdict(summary: dict) -> str:
 def cell(name: str, release: str, claim: Claim, broker: str = "redis", fault: str = "restart", pins=None,
          optional: bool = False, **settings) -> Cell:
     """A cell with its broker and fault; further keyword arguments are settings (celery={...} for Celery's)."""
-    return Cell(name, release, claim, pins=pins or {}, settings={"broker": broker, "FAULT": fault, **settings},
+    workload = replace(WORKLOAD, fault=replace(WORKLOAD.fault, method=fault))
+    return Cell(name, release, claim, pins=pins or {}, settings={"broker": broker, **settings}, workload=workload,
                 optional=optional)
 
 
@@ -77,8 +83,8 @@ def _outcome(record: dict) -> str:
 
 
 def _redis_restart_line(records: list[dict]) -> str:
-    cells = [r for r in records if r["settings"]["broker"] == "redis" and r["settings"]["FAULT"] == "restart"
-             and not r["settings"].get("celery")]
+    cells = [r for r in records if flat(r["settings"])["broker"] == "redis" and not flat(r["settings"])["celery"]
+             and r["workload"]["params"].get("fault") == "restart"]
     if not cells:
         return "kombu 5.2.3 to 5.3.x stop consuming after a Redis restart: no Redis restart cell in this run"
     return "kombu 5.2.3 to 5.3.x stop consuming after a Redis restart, by release: " + "; ".join(map(_outcome, cells))
@@ -100,7 +106,7 @@ def assess(records: list[dict]) -> list[str]:
         _setting_line(records, "seed 003: broker_heartbeat lets the worker notice a frozen broker",
                       {"broker_heartbeat": 4}, {"broker_heartbeat": 0}),
         "seed 003: broker_connection_retry reconnects: " + "; ".join(
-            _outcome(r) for r in records if not r["settings"].get("celery") and r["pins"]["celery"] == "5.7.0"),
+            _outcome(r) for r in records if not flat(r["settings"])["celery"] and r["pins"]["celery"] == "5.7.0"),
     ]
 
 
@@ -112,7 +118,7 @@ SCENARIO = Scenario(
           "Seed 003: heartbeats, retries and acks_late + reject_on_worker_lost keep tasks from being lost.",
     services=("postgres", "redis", "redis-aof", "rabbitmq"),
     settings=SETTINGS,
-    workload=Burst(task="ledger.tasks.touch_db_slowly", count=500, drain_timeout_s=30.0),
+    workload=WORKLOAD,
     cells=(
         cell("5.2.2 + kombu 5.2.2, redis restart", "5.2.2", Claim(FIXED, KOMBU_FIX), pins={"kombu": "5.2.2"}),
         cell("5.2.7 + kombu 5.3.7, redis restart", "5.2.7", Claim(BROKEN, KOMBU_BUG), pins={"kombu": "5.3.7"}),

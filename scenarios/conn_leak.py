@@ -12,17 +12,22 @@ from __future__ import annotations
 
 from harness.compare import twins
 from harness.connstates import TOLERANCE, phase_numbers
-from harness.scenario import BROKEN, FIXED, INCONCLUSIVE, Burst, Cell, Claim, Scenario
+from harness.probes.postgres import PostgresProbe
+from harness.scenario import BROKEN, FIXED, INCONCLUSIVE, Cell, Claim, Scenario
+from harness.settings import flat
+from harness.workloads import Burst, WebLoad
 
 SEED = "seed 001"
 BASELINE_S, SETTLE_S = 2.0, 5.0
 ON_PURPOSE = "FailedMidTransaction"  # the workload's own failures, not errors
-SETTINGS = {"CONN_MAX_AGE": 60, "pool": "prefork", "concurrency": 4, "broker": "redis", "TASK_HOOK": "none",
-            "TXN_STYLE": "begin", "TASK_TIME_LIMIT_S": 30}
-WEB = {"path": "web", "WEB_USERS": 8, "WEB_SECONDS": 10}
+SETTINGS = {"conn_max_age": 60, "pool": "prefork", "concurrency": 4, "broker": "redis", "task_hook": "none",
+            "txn_style": "begin", "time_limit_s": 30}
+# the burst's task mix as requests: 7 ORM, 2 raw cursor, 1 failing in a transaction (its 500 is the workload's own)
+WEB = WebLoad(paths={"/work/orm_query/": 7, "/work/raw_cursor/": 2, "/work/fail_in_transaction/": 1}, users=8,
+              seconds=10, expected_status={"/work/fail_in_transaction/": 500}, baseline_s=BASELINE_S, settle_s=SETTLE_S)
 GUNICORN, GEVENT = {"gunicorn": "*"}, {"gevent": "*"}
 # 24 children each busy 50 ms per task, so that all of them hold a connection at once
-BUSY_24 = {"concurrency": 24, "PG_MAX_CONNECTIONS": 20, "WORK_SLEEP_S": 0.05}
+BUSY_24 = {"concurrency": 24, "pg_max_connections": 20, "work_sleep_s": 0.05}
 EXHAUSTED = Claim(BROKEN, f"{SEED}: the limit is reached: OperationalError: too many connections")
 LEAKS = Claim(BROKEN, f"{SEED}: without teardown, idle and idle-in-transaction connections accumulate")
 
@@ -34,14 +39,14 @@ def _hook(name: str) -> Claim:
 def derive(summary: dict, data: dict) -> dict:
     """Connections by state per phase, plus what went wrong beyond the workload's own failures."""
     numbers = phase_numbers(data["series"], data["phases"], BASELINE_S)
-    if "requests" in summary:
-        return {**numbers, "unexpected_errors": summary["request_failures"]}
     reported = data.get("tasks_reported")
-    unexpected = sum(n for name, n in summary["worker_log_errors_by_class"].items() if name != ON_PURPOSE)
+    # the web load's failed requests and the worker's failures beyond the workload's own: whichever the cell has
+    unexpected = summary.get("request_failures", 0) + sum(
+        n for name, n in summary.get("worker_log_errors_by_class", {}).items() if name != ON_PURPOSE)
     # ledger_rows_missing: tasks the worker logged as finished whose ledger row is not committed (rolled back
     # with a leaked transaction, or never written for want of a connection)
     return {**numbers, "unexpected_errors": unexpected, "tasks_reported_by_worker": reported,
-            "tasks_never_run": summary["tasks_dispatched"] - reported if reported is not None else None,
+            "tasks_never_run": summary.get("tasks_dispatched", 0) - reported if reported is not None else None,
             "ledger_rows_missing": reported - summary["tasks_executed"] if reported is not None else None}
 
 
@@ -65,15 +70,23 @@ def _s(record: dict, key: str):
     return record["summary"].get(key)
 
 
+def _set(record: dict, name: str):
+    return flat(record["settings"])[name]
+
+
+def _is_web(record: dict) -> bool:
+    return record["workload"]["kind"] == WEB.kind
+
+
 def _pile_up_line(records: list[dict]) -> str:
-    unlimited = [r for r in records if not r["settings"].get("PG_MAX_CONNECTIONS")]
-    over = [r for r in unlimited if (_s(r, "backends_peak") or 0) > r["settings"]["concurrency"]]
+    unlimited = [r for r in records if not _set(r, "pg_max_connections")]
+    over = [r for r in unlimited if (_s(r, "backends_peak") or 0) > _set(r, "concurrency")]
     within = [r for r in unlimited if r not in over]
     refused = "; ".join(f"{_name(r)}: {_s(r, 'too_many_connections')} connections refused"
-                        for r in records if r["settings"].get("PG_MAX_CONNECTIONS"))
-    grew = "; ".join(f"{_name(r)} peak {_s(r, 'backends_peak'):g} with concurrency {r['settings']['concurrency']}"
+                        for r in records if _set(r, "pg_max_connections"))
+    grew = "; ".join(f"{_name(r)} peak {_s(r, 'backends_peak'):g} with concurrency {_set(r, 'concurrency')}"
                      for r in over)
-    bounded = max((_s(r, "backends_peak") or 0) - r["settings"]["concurrency"] for r in within) if within else None
+    bounded = max((_s(r, "backends_peak") or 0) - _set(r, "concurrency") for r in within) if within else None
     word = "confirmed" if over else "refuted"
     stays = (f"; in {len(within)} other cells the peak stays within the concurrency (peak minus concurrency at "
              f"most {bounded:g})" if within else "")
@@ -82,7 +95,7 @@ def _pile_up_line(records: list[dict]) -> str:
 
 
 def _hook_line(records: list[dict], hook: str) -> str:
-    pairs = twins(records, "TASK_HOOK", hook, "none")
+    pairs = twins(records, "task_hook", hook, "none")
     if not pairs:
         return f"a task_postrun hook calling {hook}() fixes it: no pair of cells with and without it in this run"
     helped = all(_s(v, "back_to_baseline") and not _s(v, "idle_in_transaction_final") for _, v in pairs)
@@ -100,8 +113,7 @@ def _baseline_rule_line(records: list[dict]) -> str:
 
 
 def _close_old_none_line(records: list[dict]) -> str:
-    cells = [r for r in records if r["settings"].get("CONN_MAX_AGE") is None
-             and r["settings"].get("TASK_HOOK") == "close_old_connections"]
+    cells = [r for r in records if _set(r, "conn_max_age") is None and _set(r, "task_hook") == "close_old_connections"]
     if not cells:
         return "close_old_connections() with CONN_MAX_AGE=None closes nothing: no such cell in this run"
     closed_nothing = all((_s(r, "backends_final") or 0) >= (_s(r, "backends_peak") or 0) for r in cells)
@@ -111,7 +123,7 @@ def _close_old_none_line(records: list[dict]) -> str:
 
 
 def _transaction_line(records: list[dict], style: str) -> str:
-    cells = [r for r in records if r["settings"].get("TXN_STYLE") == style and r["settings"].get("path") != "web"]
+    cells = [r for r in records if _set(r, "txn_style") == style and not _is_web(r)]
     held = [r for r in cells if (_s(r, "idle_in_transaction_final") or 0) > 0]
     detail = "; ".join(f"{_name(r)}: {_s(r, 'idle_in_transaction_final'):g} idle in transaction at the end "
                        f"(oldest {_s(r, 'idle_in_transaction_max_age_s'):.1f} s, "
@@ -128,7 +140,7 @@ def _transaction_line(records: list[dict], style: str) -> str:
 
 
 def _conn_max_age_zero_line(records: list[dict]) -> str:
-    pairs = twins(records, "CONN_MAX_AGE", 0, SETTINGS["CONN_MAX_AGE"])
+    pairs = twins(records, "conn_max_age", 0, SETTINGS["conn_max_age"])
     if not pairs:
         return "CONN_MAX_AGE=0 does not address the leak: no pair of cells in this run"
     fixed = all(_s(v, "back_to_baseline") and not _s(v, "idle_in_transaction_final") for _, v in pairs)
@@ -138,13 +150,11 @@ def _conn_max_age_zero_line(records: list[dict]) -> str:
 
 
 def _load(record: dict) -> str:
-    if record["settings"].get("path") == "web":
-        return f"{_s(record, 'requests')} requests"
-    return f"{record['workload']['count']} tasks"
+    return f"{_s(record, 'requests')} requests" if _is_web(record) else f"{record['workload']['count']} tasks"
 
 
 def _gunicorn_line(records: list[dict]) -> str:
-    web = [r for r in records if r["settings"].get("path") == "web"]
+    web = [r for r in records if _is_web(r)]
     if not web:
         return "leaks in Celery but not in Gunicorn: no web cell in this run"
     web_leaks = [r for r in web if r["verdict"] == BROKEN]
@@ -174,38 +184,38 @@ SCENARIO = Scenario(
     cells=(
         Cell("4.4.7 prefork", "4.4.7", LEAKS),
         Cell("5.5.3 prefork", "5.5.3", LEAKS),
-        Cell("5.5.3 prefork + close_all", "5.5.3", _hook("close_all"), settings={"TASK_HOOK": "close_all"}),
+        Cell("5.5.3 prefork + close_all", "5.5.3", _hook("close_all"), settings={"task_hook": "close_all"}),
         Cell("5.5.3 prefork + close_old_connections", "5.5.3", _hook("close_old_connections"),
-             settings={"TASK_HOOK": "close_old_connections"}),
+             settings={"task_hook": "close_old_connections"}),
         Cell("5.5.3 prefork, CONN_MAX_AGE=None + close_old_connections", "5.5.3",
              Claim(BROKEN, f"{SEED}: close_old_connections() with CONN_MAX_AGE=None closes nothing"),
-             settings={"CONN_MAX_AGE": None, "TASK_HOOK": "close_old_connections"}),
+             settings={"conn_max_age": None, "task_hook": "close_old_connections"}),
         Cell("5.5.3 prefork, CONN_MAX_AGE=0", "5.5.3",
-             Claim(BROKEN, f"{SEED}: CONN_MAX_AGE=0 does not address the leak"), settings={"CONN_MAX_AGE": 0}),
-        Cell("5.5.3 prefork, failures in atomic()", "5.5.3", LEAKS, settings={"TXN_STYLE": "atomic"}),
+             Claim(BROKEN, f"{SEED}: CONN_MAX_AGE=0 does not address the leak"), settings={"conn_max_age": 0}),
+        Cell("5.5.3 prefork, failures in atomic()", "5.5.3", LEAKS, settings={"txn_style": "atomic"}),
         Cell("5.5.3 threads", "5.5.3", LEAKS, settings={"pool": "threads"}),
         Cell("5.5.3 gevent", "5.5.3", LEAKS, pins=GEVENT, settings={"pool": "gevent", "concurrency": 20}),
         Cell("5.7.0 prefork", "5.7.0", Claim(FIXED, "upstream code: 5.6+ closes the connection after every task"
                                              " (PR #9824)")),
         Cell("5.5.3 prefork 24, max_connections 20", "5.5.3", EXHAUSTED, settings=BUSY_24),
         Cell("5.5.3 gevent, max_connections 20", "5.5.3", EXHAUSTED, pins=GEVENT,
-             settings={"pool": "gevent", "concurrency": 20, "PG_MAX_CONNECTIONS": 20}),
+             settings={"pool": "gevent", "concurrency": 20, "pg_max_connections": 20}),
         Cell("web: gunicorn 4 sync workers", "5.5.3", Claim(FIXED, f"{SEED}: 'leak in Celery but not in Gunicorn'"),
-             pins=GUNICORN, settings=WEB),
+             pins=GUNICORN, workload=WEB),
         Cell("5.5.3 threads + close_all", "5.5.3", _hook("close_all"),
-             settings={"pool": "threads", "TASK_HOOK": "close_all"}, optional=True),
+             settings={"pool": "threads", "task_hook": "close_all"}, optional=True),
         Cell("5.5.3 gevent + close_all", "5.5.3", _hook("close_all"), pins=GEVENT,
-             settings={"pool": "gevent", "concurrency": 20, "TASK_HOOK": "close_all"}, optional=True),
+             settings={"pool": "gevent", "concurrency": 20, "task_hook": "close_all"}, optional=True),
         Cell("5.5.3 gevent, CONN_MAX_AGE=0", "5.5.3", Claim(BROKEN, f"{SEED}: CONN_MAX_AGE=0 does not address the leak"),
-             pins=GEVENT, settings={"pool": "gevent", "concurrency": 20, "CONN_MAX_AGE": 0}, optional=True),
-        Cell("4.4.7 prefork + close_all", "4.4.7", _hook("close_all"), settings={"TASK_HOOK": "close_all"},
+             pins=GEVENT, settings={"pool": "gevent", "concurrency": 20, "conn_max_age": 0}, optional=True),
+        Cell("4.4.7 prefork + close_all", "4.4.7", _hook("close_all"), settings={"task_hook": "close_all"},
              optional=True),
         Cell("5.7.0 gevent", "5.7.0", None, pins=GEVENT, settings={"pool": "gevent", "concurrency": 20},
              optional=True),
         Cell("5.5.3 prefork 24, max_connections 20 + close_all", "5.5.3", _hook("close_all"),
-             settings={**BUSY_24, "TASK_HOOK": "close_all"}, optional=True),
+             settings={**BUSY_24, "task_hook": "close_all"}, optional=True),
         Cell("web: gunicorn, CONN_MAX_AGE=0", "5.5.3", Claim(FIXED, f"{SEED}: 'leak in Celery but not in Gunicorn'"),
-             pins=GUNICORN, settings={**WEB, "CONN_MAX_AGE": 0}, optional=True),
+             pins=GUNICORN, settings={"conn_max_age": 0}, workload=WEB, optional=True),
     ),
     metrics=("backends_baseline", "backends_peak", "backends_final", "final_minus_baseline", "idle_final",
              "idle_in_transaction_final", "idle_in_transaction_max_age_s", "locks_held_idle_in_transaction_final",
@@ -216,7 +226,7 @@ SCENARIO = Scenario(
                  "workload's own failures; else fixed",
     verdict=verdict,
     headline="final_minus_baseline",
-    chart="states",
+    probes=(PostgresProbe(panel="connection_states"),),
     assess=assess,
     derive=derive,
 )

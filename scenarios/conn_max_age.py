@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from packaging.version import Version
 
-from harness.scenario import BROKEN, FIXED, Burst, Cell, Claim, Scenario
+from harness.scenario import BROKEN, FIXED, Cell, Claim, Scenario
+from harness.workloads import Burst
 
 SEED = "seed 000: 'first fixed release: 4.4.0rc5'"
 BROKEN_SESSIONS_PER_TASK = 0.5
@@ -40,7 +41,7 @@ SCENARIO = Scenario(
     title="CONN_MAX_AGE ignored: a new Postgres session per task",
     claim="Seed 000: broken up to 4.4.0rc4, fixed in 4.4.0rc5 (celery #5483, PR #4292).",
     services=("postgres", "redis"),
-    settings={"CONN_MAX_AGE": 60, "DB_POOL": False, "pool": "prefork", "concurrency": 2, "broker": "redis"},
+    settings={"conn_max_age": 60, "db_pool": False, "pool": "prefork", "concurrency": 2, "broker": "redis"},
     workload=Burst(task="ledger.tasks.touch_db", count=500),
     cells=(
         Cell("4.4.0rc4", "4.4.0rc4", Claim(BROKEN, SEED)),
@@ -48,7 +49,7 @@ SCENARIO = Scenario(
         Cell("5.5.3", "5.5.3", Claim(FIXED, "upstream: PR #6134 (4.4.4) reuses connections up to 5.5.x")),
         Cell("5.7.0", "5.7.0", Claim(BROKEN, "upstream: PR #9824 (5.6.0) closes per task again, on purpose")),
         Cell("5.7.0 + django pool", "5.7.0", Claim(FIXED, "Django 5.1+ docs: OPTIONS['pool'] reuses connections"),
-             settings={"CONN_MAX_AGE": 0, "DB_POOL": True}),
+             settings={"conn_max_age": 0, "db_pool": True}),
     ),
     metrics=("sessions_opened", "sessions_per_task", "distinct_backend_pids", "peak_backends",
              "task_errors", "tasks_lost", "burst_wall_s"),

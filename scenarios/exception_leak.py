@@ -17,14 +17,16 @@ from packaging.version import Version
 
 from harness.compare import twins
 from harness.leakfit import fit, fit_points, gc_slope, phase_points, split
-from harness.scenario import BROKEN, FIXED, INCONCLUSIVE, Burst, Cell, Claim, Scenario
+from harness.scenario import BROKEN, FIXED, INCONCLUSIVE, Cell, Claim, Scenario
+from harness.settings import flat
+from harness.workloads import Burst
 
 LEAK_KB_PER_TASK = 20.0  # with a 1 MB local: 2% of it kept per failing task, 20 MB per thousand failures
 GROWTH_FLOOR_KB_PER_TASK = 10.0  # below this a half of the failing phase counts as not growing
 FAIL_TASK, CONTROL_TASK = "fail_holding_memory", "ok_holding_memory"
 SEED = "seed 002: 'first fixed release: 4.4.2'"
-SETTINGS = {"CONN_MAX_AGE": 60, "pool": "prefork", "concurrency": 1, "broker": "redis", "LEAK_BYTES": 1 << 20,
-            "FAIL_MODE": "raise", "MAX_TASKS_PER_CHILD": None, "GC_ON_FAILURE": False}
+SETTINGS = {"conn_max_age": 60, "pool": "prefork", "concurrency": 1, "broker": "redis", "leak_bytes": 1 << 20,
+            "fail_mode": "raise", "max_tasks_per_child": None, "gc_on_failure": False}
 
 
 def claim_for_release(release: str) -> Claim:
@@ -115,7 +117,7 @@ def _slope(record: dict) -> str:
 
 def _plain(records: list[dict]) -> list[dict]:
     """Cells with the scenario's own settings (no variant, no mitigation)."""
-    return [r for r in records if all(r["settings"].get(k) == v for k, v in SETTINGS.items())]
+    return [r for r in records if all(flat(r["settings"]).get(k) == v for k, v in SETTINGS.items())]
 
 
 def _release_line(records: list[dict], release: str, sentence: str, expect_leak: bool) -> str:
@@ -164,11 +166,11 @@ def assess(records: list[dict]) -> list[str]:
         _release_line(records, "5.6.0", "upstream: 5.6.0 (PR #9799) does not leak", expect_leak=False),
         _release_line(records, newest, f"the newest release here ({newest}) does not leak", expect_leak=False),
         _python_line(records),
-        _pair_line(records, "upstream #8882: exceptions declared in `throws` do not leak", "FAIL_MODE", "throws",
+        _pair_line(records, "upstream #8882: exceptions declared in `throws` do not leak", "fail_mode", "throws",
                    expect_leak=False),
-        _pair_line(records, "self.retry exhausting leaks too", "FAIL_MODE", "retry", expect_leak=True),
-        _pair_line(records, "worker_max_tasks_per_child bounds it", "MAX_TASKS_PER_CHILD", 200, expect_leak=False),
-        _pair_line(records, "gc.collect() after each failure frees it", "GC_ON_FAILURE", True, expect_leak=False),
+        _pair_line(records, "self.retry exhausting leaks too", "fail_mode", "retry", expect_leak=True),
+        _pair_line(records, "worker_max_tasks_per_child bounds it", "max_tasks_per_child", 200, expect_leak=False),
+        _pair_line(records, "gc.collect() after each failure frees it", "gc_on_failure", True, expect_leak=False),
     ]
 
 
@@ -191,13 +193,13 @@ SCENARIO = Scenario(
         Cell("5.7.0 py3.11", "5.7.0", claim_for_release("5.7.0"), python="3.11"),
         Cell("5.7.0 py3.12", "5.7.0", claim_for_release("5.7.0"), python="3.12"),
         Cell("5.7.0 py3.12 retry", "5.7.0", claim_for_release("5.7.0"), python="3.12",
-             settings={"FAIL_MODE": "retry"}),
+             settings={"fail_mode": "retry"}),
         Cell("5.7.0 py3.12 throws", "5.7.0", Claim(FIXED, "upstream #8882: only unhandled exceptions leak"),
-             python="3.12", settings={"FAIL_MODE": "throws"}),
+             python="3.12", settings={"fail_mode": "throws"}),
         Cell("5.7.0 py3.12 max_tasks_per_child=200", "5.7.0", Claim(FIXED, "Celery docs: recycling the child "
-             "bounds its memory"), python="3.12", settings={"MAX_TASKS_PER_CHILD": 200}),
+             "bounds its memory"), python="3.12", settings={"max_tasks_per_child": 200}),
         Cell("5.7.0 py3.12 gc.collect() on failure", "5.7.0", Claim(FIXED, "celery #5249 thread: gc.collect() "
-             "after the failure frees it"), python="3.12", settings={"GC_ON_FAILURE": True}),
+             "after the failure frees it"), python="3.12", settings={"gc_on_failure": True}),
     ),
     metrics=("fail_rss_slope_kb_per_task", "fail_rss_slope_low_kb_per_task", "fail_rss_slope_high_kb_per_task",
              "control_rss_slope_kb_per_task", "fail_second_half_slope_kb_per_task", "fail_growth_shape",

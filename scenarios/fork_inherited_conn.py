@@ -15,16 +15,18 @@ from __future__ import annotations
 from packaging.version import Version
 
 from harness.compare import twins
-from harness.scenario import BROKEN, FIXED, Burst, Cell, Claim, Scenario
+from harness.scenario import BROKEN, FIXED, Cell, Claim, Scenario
+from harness.settings import flat
+from harness.workloads import Burst
 
 SEED = "seed 000"
 # on_worker_process_init closes the inherited fd, then keeps the connection (close_if_unusable_or_obsolete)
 KEEPS_DEAD_CONNECTION = ("4.2.0", "4.4.0rc1")
 SYMPTOMS = ("SSL SYSCALL error: Bad file descriptor", "Bad file descriptor", "connection already closed",
             "server closed the connection unexpectedly")
-SSL = {"DB_SSLMODE": "require"}
-SETTINGS = {"CONN_MAX_AGE": 60, "pool": "prefork", "concurrency": 4, "broker": "redis", "PARENT_CONN": True,
-            "DB_SSLMODE": "disable", "CHILD_HOOK": "none", "TASK_TIME_LIMIT_S": 15}
+SSL = {"db_sslmode": "require"}
+SETTINGS = {"conn_max_age": 60, "pool": "prefork", "concurrency": 4, "broker": "redis", "parent_conn": True,
+            "db_sslmode": "disable", "child_hook": "none", "time_limit_s": 15}
 
 
 def claim_for_release(release: str) -> Claim:
@@ -70,13 +72,13 @@ def _symptom_line(records: list[dict], text: str) -> str:
 def _hang_line(records: list[dict]) -> str:
     hung = {r["cell"]["name"]: r["summary"]["tasks_timed_out"] for r in records if r["summary"]["tasks_timed_out"]}
     if not hung:
-        bound = records[0]["settings"].get("TASK_TIME_LIMIT_S")
+        bound = flat(records[0]["settings"])["time_limit_s"]
         return f"children hang: not seen, no task hit the {bound} s hard time limit in any cell"
     return "children hang: confirmed, " + ", ".join(f"{n} tasks killed at the time limit in {k}" for k, n in hung.items())
 
 
 def _parent_line(records: list[dict]) -> str:
-    naive = [r for r in records if r["settings"].get("CHILD_HOOK") == "close_all"]
+    naive = [r for r in records if flat(r["settings"])["child_hook"] == "close_all"]
     if not naive:
         return "close() in a child breaks the parent's connection: no close_all cell in this run"
     broken = [r for r in naive if r["summary"].get("parent_checks_failed")]
@@ -98,8 +100,8 @@ def _mitigation_line(records: list[dict], what: str, key: str, value) -> str:
 def assess(records: list[dict]) -> list[str]:
     """One line per sentence of seed 000 about post-fork breakage, with the numbers behind it."""
     return [_parent_line(records), *(_symptom_line(records, text) for text in SYMPTOMS), _hang_line(records),
-            _mitigation_line(records, "the fix_django_db workaround prevents it", "CHILD_HOOK", "fix_django_db"),
-            _mitigation_line(records, "CONN_MAX_AGE = 0 avoids it", "CONN_MAX_AGE", 0)]
+            _mitigation_line(records, "the fix_django_db workaround prevents it", "child_hook", "fix_django_db"),
+            _mitigation_line(records, "CONN_MAX_AGE = 0 avoids it", "conn_max_age", 0)]
 
 
 SCENARIO = Scenario(
@@ -114,15 +116,15 @@ SCENARIO = Scenario(
         Cell("4.2.0", "4.2.0", claim_for_release("4.2.0")),
         Cell("4.2.0 ssl", "4.2.0", claim_for_release("4.2.0"), settings=SSL),
         Cell("4.2.0 ssl + fix_django_db", "4.2.0", Claim(FIXED, f"{SEED}: the fix_django_db workaround"),
-             settings={**SSL, "CHILD_HOOK": "fix_django_db"}),
+             settings={**SSL, "child_hook": "fix_django_db"}),
         Cell("4.2.0 ssl, CONN_MAX_AGE=0", "4.2.0", Claim(FIXED, f"{SEED} thread: 'set CONN_MAX_AGE to 0'"),
-             settings={**SSL, "CONN_MAX_AGE": 0}),
+             settings={**SSL, "conn_max_age": 0}),
         Cell("4.2.0 + close_all", "4.2.0", Claim(BROKEN, f"{SEED}: close() on an inherited connection "
-             "breaks the parent's too"), settings={"CHILD_HOOK": "close_all"}),
+             "breaks the parent's too"), settings={"child_hook": "close_all"}),
         Cell("4.4.0rc5 ssl", "4.4.0rc5", Claim(FIXED, f"{SEED}: first fixed release 4.4.0rc5"), settings=SSL),
         Cell("5.5.3 ssl", "5.5.3", claim_for_release("5.5.3"), settings=SSL),
         Cell("5.5.3 ssl + close_all", "5.5.3", Claim(BROKEN, f"{SEED}: close() on an inherited connection "
-             "breaks the parent's too"), settings={**SSL, "CHILD_HOOK": "close_all"}),
+             "breaks the parent's too"), settings={**SSL, "child_hook": "close_all"}),
         Cell("5.7.0 ssl", "5.7.0", claim_for_release("5.7.0"), settings=SSL),
     ),
     metrics=("breakage_events", "task_errors", "tasks_lost", "tasks_timed_out", "parent_checks_failed", "sessions_opened",
@@ -134,4 +136,5 @@ SCENARIO = Scenario(
     claim_for_release=claim_for_release,
     assess=assess,
     derive=derive,
+    probes=("postgres", "parent_checks"),
 )

@@ -1,8 +1,7 @@
-"""The Compose stack: the servers of compose/compose.yaml in one Compose project, faults and pids via the docker SDK."""
+"""The Compose stack: the servers of compose/compose.yaml in one Compose project, and cell processes as one-off
+containers of an image built from their pins."""
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import re
 import secrets
@@ -14,8 +13,11 @@ from urllib.parse import quote
 import psycopg
 
 from harness.errors import HarnessError, last_line
-from harness.matrix import build_args
 from harness.paths import REPO_ROOT
+from harness.stacks.base import ProcessSpec, listening_at
+from harness.stacks.containers import HEALTHY_TIMEOUT_S, ContainerNode, exec_in, find_container
+from harness.stacks.images import build_args, image_name, minor
+from harness.stacks.one_off import ContainerProcess, container_environment, container_name
 from harness.stacks.process import free_port
 from harness.stacks.servers import REDIS_DATABASES
 
@@ -27,16 +29,11 @@ VERSION_COMMANDS = {"postgres": (["postgres", "--version"], r"\(PostgreSQL\) (\S
                     "redis": (["redis-server", "--version"], r"v=(\S+)"),
                     "redis-aof": (["redis-server", "--version"], r"v=(\S+)"),
                     "rabbitmq": (["rabbitmqctl", "version"], r"(\S+)")}
-REDIS_DROP = [["redis-cli", "CLIENT", "KILL", "TYPE", kind] for kind in ("normal", "pubsub")]
-DROP_COMMANDS = {"redis": REDIS_DROP, "redis-aof": REDIS_DROP,
-                 "rabbitmq": [["rabbitmqctl", "close_all_connections", "dropped by the harness"]]}
 RABBIT_USER = "repro"
-HEALTHY_TIMEOUT_S = 120
 BUILD_TIMEOUT_S = 1800  # a cold image: the Python base image and every pin from PyPI
 CELL_IMAGE = "REPRO_CELL_IMAGE"  # the image of compose.yaml's worker and web services
 IN_NETWORK_PORTS = {"postgres": 5432, "redis": 6379, "redis-aof": 6379, "rabbitmq": 5672}
-CONTAINER_APP = "/app"  # django_project/ in the image
-CONTAINER_PARENT_LOG = "/tmp/parent_checks.jsonl"
+SERVING, BACKGROUND = "web", "worker"  # compose.yaml's cell services: one-offs that serve a port, and the others
 
 
 def docker_client():
@@ -56,23 +53,6 @@ def docker_client():
                                                         capture_output=True).returncode != 0:
         raise HarnessError("the Docker engine answers but `docker compose` (the Compose v2 plugin) is missing")
     return client
-
-
-def pool_pids(top: dict) -> tuple[int, list[int]]:
-    """(main pid, pool children pids) of the celery worker in a `docker top` answer; host pids, for psutil."""
-    column = {title: index for index, title in enumerate(top["Titles"])}
-    rows = [(int(row[column["PID"]]), int(row[column["PPID"]]), row[column["CMD"]]) for row in top["Processes"]]
-    celery = {pid: ppid for pid, ppid, command in rows if "celery" in command and "worker" in command}
-    mains = [pid for pid, ppid in celery.items() if ppid not in celery]
-    if len(mains) != 1:
-        raise HarnessError(f"expected one celery worker main process in the container, found {len(mains)}")
-    return mains[0], sorted(pid for pid, ppid in celery.items() if ppid == mains[0])
-
-
-def image_name(args: dict[str, str]) -> str:
-    """The cell image for these build arguments, tagged by their hash: cells with the same pins share it."""
-    digest = hashlib.sha256(json.dumps(args, sort_keys=True).encode()).hexdigest()[:16]
-    return f"celery-repro-cell:celery{args['CELERY_VERSION']}-py{args['PYTHON_VERSION']}-{digest}"
 
 
 class ComposeStack:
@@ -116,50 +96,16 @@ class ComposeStack:
         return done.stdout
 
     def container(self, service: str):
-        labels = [f"com.docker.compose.project={self.project}", f"com.docker.compose.service={service}"]
-        found = self.client.containers.list(all=True, filters={"label": labels})
-        if not found:
-            raise HarnessError(f"no container for service '{service}' in compose project {self.project}")
-        return found[0]
+        return find_container(self.client, self.project, service)
 
     def exec(self, service: str, command: list[str]) -> str:
-        code, output = self.container(service).exec_run(command)
-        if code != 0:
-            raise HarnessError(f"{' '.join(command[:2])} failed in {service}: "
-                               f"{last_line(output.decode(errors='replace'))}")
-        return output.decode(errors="replace")
+        return exec_in(self.container(service), service, command)
 
-    def wait_healthy(self, service: str) -> None:
-        deadline = time.monotonic() + HEALTHY_TIMEOUT_S
-        while time.monotonic() < deadline:
-            container = self.container(service)
-            if container.attrs.get("State", {}).get("Health", {}).get("Status") == "healthy":
-                return
-            time.sleep(0.2)
-        raise HarnessError(f"{service} did not become healthy within {HEALTHY_TIMEOUT_S} s")
-
-    def inject(self, service: str, fault) -> dict:
-        """Restart, kill, pause or drop one server container (harness.faults.Fault); its wall-clock start and end."""
-        started, container = time.time(), self.container(service)
-        if fault.method in ("restart", "kill"):
-            if fault.method == "kill":
-                container.kill()
-            else:
-                container.stop(timeout=30)
-            time.sleep(fault.down_s)
-            container.start()
-        elif fault.method == "pause":
-            container.pause()
-            try:
-                time.sleep(fault.pause_s)
-            finally:
-                container.unpause()
-        else:
-            for command in DROP_COMMANDS[service]:
-                self.exec(service, command)
-        self.wait_healthy(service)
-        return {"method": fault.method, "server": service, "started_at": round(started, 3),
-                "finished_at": round(time.time(), 3)}
+    def node(self, service: str) -> ContainerNode:
+        """A server container of this project, for faults."""
+        if service not in self.services:
+            raise HarnessError(f"no server '{service}' in this stack (started: {', '.join(self.services)})")
+        return ContainerNode(self.client, self.project, service)
 
     def log_size(self, service: str) -> int:
         return len(self.container(service).logs())
@@ -202,48 +148,29 @@ class ComposeStack:
         password = quote(self.passwords["REPRO_RABBITMQ_PASSWORD"], safe="")
         return f"amqp://{RABBIT_USER}:{password}@127.0.0.1:{self.ports['rabbitmq']}/{vhost}"
 
-    def in_network(self, url: str) -> str:
-        """A URL this stack handed out, aimed at the service's name and port inside the Compose network instead of
-        its published loopback port."""
-        for service, port in IN_NETWORK_PORTS.items():
-            url = url.replace(f"@127.0.0.1:{self.ports[service]}/", f"@{service}:{port}/")
-        return url
+    def in_network(self) -> dict[int, str]:
+        """Published loopback port -> the same server's "service:port" inside the Compose network."""
+        return {self.ports[service]: f"{service}:{port}" for service, port in IN_NETWORK_PORTS.items()}
 
-    def cell_environment(self, variables: dict[str, str]) -> dict[str, str]:
-        """A cell's REPRO_* environment as its containers see it: servers by service name, the image's paths."""
-        return {**variables, "REPRO_DATABASE_URL": self.in_network(variables["REPRO_DATABASE_URL"]),
-                "REPRO_BROKER_URL": self.in_network(variables["REPRO_BROKER_URL"]),
-                "REPRO_PARENT_LOG": CONTAINER_PARENT_LOG, "PYTHONPATH": CONTAINER_APP}
-
-    def cell_image(self, env) -> str:
-        """compose/Dockerfile built with a cell's Python and pins (harness.matrix.build_args), once per run."""
-        args = build_args(".".join(env.python_version.split(".")[:2]), env.pins)
+    def image(self, python_version: str, pins: dict[str, str]) -> str:
+        """compose/Dockerfile built with this Python and these pins (harness.stacks.images), once per run."""
+        args = build_args(minor(python_version), pins)
         image = image_name(args)
         if image not in self.images:
-            self.compose("build", *[f"--build-arg={key}={value}" for key, value in args.items()], "worker",
+            self.compose("build", *[f"--build-arg={key}={value}" for key, value in args.items()], BACKGROUND,
                          env={CELL_IMAGE: image}, timeout=BUILD_TIMEOUT_S)
             self.images.add(image)
         return image
 
-    def run_cell(self, service: str, project, name: str, command: list[str], publish: bool = False):
-        """A detached one-off container of compose.yaml's `service` with the cell's image and environment (passed
-        by name, so no password is on a command line) and, if `publish`, the service's loopback port."""
-        image, variables = self.cell_image(project.env), self.cell_environment(project.variables)
-        ports = ["--service-ports"] if publish else []
-        self.compose("run", "--detach", "--no-deps", "--no-TTY", f"--name={name}", *ports,
+    def start_process(self, spec: ProcessSpec) -> ContainerProcess:
+        """A detached one-off container of a cell service with the spec's image and environment (passed by name, so
+        no password is on a command line); a spec's port is published on a free loopback port."""
+        service, host_port = (SERVING, free_port()) if spec.port is not None else (BACKGROUND, None)
+        name, image = container_name(self.project, service, spec), self.image(spec.python_version, spec.pins)
+        variables = container_environment(spec, self.in_network())
+        command = ["python", *listening_at(spec.args, f"0.0.0.0:{spec.port}" if host_port else None)]
+        publish = [f"--publish=127.0.0.1:{host_port}:{spec.port}"] if host_port else []
+        self.compose("run", "--detach", "--no-deps", "--no-TTY", f"--name={name}", *publish,
                      *[f"--env={key}" for key in variables], service, *command, env={**variables, CELL_IMAGE: image})
-        return self.client.containers.get(name)
-
-    def worker(self, project, name: str):
-        from harness.stacks.compose_cell import ComposeWorker
-
-        return ComposeWorker(self, project, name)
-
-    def web(self, project, workers: int):
-        from harness.stacks.compose_cell import ComposeWeb
-
-        return ComposeWeb(self, project, workers)
-
-    def worker_pids(self, service: str = "worker") -> tuple[int, list[int]]:
-        """Host pids of the worker container's celery main process and its pool children (not container stats)."""
-        return pool_pids(self.container(service).top())
+        url = f"http://127.0.0.1:{host_port}" if host_port else None
+        return ContainerProcess(self.client.containers.get(name), name, spec, " ".join(command), url).start()

@@ -11,13 +11,11 @@ from pathlib import Path
 import psycopg
 
 from harness.errors import HarnessError
-from harness.faults import inject
-
+from harness.stacks.base import ProcessSpec
 from harness.stacks.health import redis_flush_db
+from harness.stacks.process import LocalProcess
 from harness.stacks.rabbitmq import RabbitMQServer
-from harness.stacks.servers import PostgresServer, RedisAofServer, RedisServer, REDIS_DATABASES
-from harness.sut import DjangoProject, Worker
-from harness.web import Gunicorn
+from harness.stacks.servers import PostgresServer, RedisAofServer, RedisServer, REDIS_DATABASES, Server
 
 SERVER_CLASSES = {"postgres": PostgresServer, "redis": RedisServer, "redis-aof": RedisAofServer,
                   "rabbitmq": RabbitMQServer}
@@ -64,9 +62,11 @@ class LocalStack:
         if failures:
             raise HarnessError(f"could not stop cleanly: {'; '.join(failures)}")
 
-    def inject(self, service: str, fault) -> dict:
-        """Apply a fault (harness.faults) to one of our servers; its timestamps."""
-        return inject(self.servers[service], fault)
+    def node(self, service: str) -> Server:
+        """One of our servers, for faults."""
+        if service not in self.servers:
+            raise HarnessError(f"no server '{service}' in this stack (started: {', '.join(self.services)})")
+        return self.servers[service]
 
     def log_size(self, service: str) -> int:
         """Bytes in a server's log so far (a mark to read what it logs from now on)."""
@@ -98,8 +98,6 @@ class LocalStack:
         rabbit = self.servers["rabbitmq"]
         return rabbit.amqp_url(rabbit.cell_vhost(index))
 
-    def worker(self, project: DjangoProject, name: str) -> Worker:
-        return Worker(project, name)
-
-    def web(self, project: DjangoProject, workers: int) -> Gunicorn:
-        return Gunicorn(project, workers)
+    def start_process(self, spec: ProcessSpec) -> LocalProcess:
+        """The spec run from its virtualenv, in its app directory, on loopback."""
+        return LocalProcess(spec).start()

@@ -1,4 +1,5 @@
-"""Running one server process under mirakuru: start until its protocol answers, stop by pid."""
+"""Running one process of ours under mirakuru (a server, or a cell's ProcessSpec): start until it answers, stop by
+pid."""
 from __future__ import annotations
 
 import os
@@ -12,6 +13,7 @@ from mirakuru import Executor
 from mirakuru.exceptions import AlreadyRunning, ProcessExitedWithError, ProcessFinishedWithError, TimeoutExpired
 
 from harness.errors import HarnessError, last_line
+from harness.stacks.base import ProcessSpec, listening_at
 from harness.stacks.health import port_open
 
 STARTUP_TIMEOUT_S = 60
@@ -112,3 +114,35 @@ class ManagedProcess:
 
     def last_log_line(self) -> str:
         return last_line(self.log.read_text(errors="replace") if self.log.exists() else "")
+
+
+class LocalProcess:
+    """A ProcessSpec run from its virtualenv in its app directory, on a free loopback port if it serves one."""
+
+    def __init__(self, spec: ProcessSpec) -> None:
+        port = free_port() if spec.port is not None else None
+        self.url = f"http://127.0.0.1:{port}" if port else None
+        self.grace_s = spec.stop_grace_s
+        args = listening_at(spec.args, f"127.0.0.1:{port}" if port else None)
+        self.process = ManagedProcess(spec.label, [str(spec.python), *args], port, lambda: spec.ready(self.url),
+                                      spec.log, env=spec.environment, cwd=str(spec.app_dir))
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid
+
+    def running(self) -> bool:
+        return self.process.running()
+
+    def start(self) -> "LocalProcess":
+        """Start it and wait until it is ready; stopped again if it is not."""
+        try:
+            self.process.start()
+        except BaseException:
+            self.process.close()
+            raise
+        return self
+
+    def stop(self) -> None:
+        self.process.stop_main_first(self.grace_s)
+        self.process.close()

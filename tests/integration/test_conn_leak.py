@@ -27,7 +27,7 @@ def test_close_all_after_every_task_brings_connections_back_to_baseline(cells):
 def test_without_teardown_connections_stay_and_a_failed_task_keeps_its_transaction(cells):
     record = cells["5.5.3 prefork"]
     summary = record["summary"]
-    assert 1 <= summary["backends_final"] <= record["settings"]["concurrency"]
+    assert 1 <= summary["backends_final"] <= record["settings"]["worker"]["concurrency"]
     assert summary["back_to_baseline"] is False
     assert summary["idle_in_transaction_final"] >= 1
     assert summary["locks_held_idle_in_transaction_final"] >= 1

@@ -1,9 +1,11 @@
 """A reduced conn_max_age run on releases whose _close_database differs, asserting measured sessions."""
 import json
 
+import jsonschema
 import pytest
 from rich.console import Console
 
+from harness.paths import REPO_ROOT
 from harness.report import build_report
 from harness.runner import plan, run_scenario
 from harness.scenario import get_scenario
@@ -53,12 +55,15 @@ def test_close_if_unusable_reuses_one_session_per_child(run, release):
 
 def test_result_files_carry_provenance(run):
     record = run[0]["5.5.3"]
-    assert record["schema_version"] == 1
+    assert record["schema_version"] == 2
+    schema = json.loads((REPO_ROOT / "results" / "record.schema.json").read_text())
+    jsonschema.validate({k: v for k, v in record.items() if k != "file"}, schema)
     assert record["pins"]["kombu"] == record["freeze"]["kombu"]
     assert record["python"].startswith("3.11")
     assert set(record["servers"]) == {"postgres", "redis"}
-    assert record["probe"]["samples"] > 5 and len(record["series"]["t"]) == record["probe"]["samples"]
-    assert max(record["series"]["backends"]) >= 1
+    probe, series = record["probes"]["postgres"], record["series"]["postgres"]
+    assert probe["samples"] > 5 and len(series["t"]) == probe["samples"]
+    assert max(series["backends"]) >= 1
 
 
 def test_report_rebuilds_from_json_alone(run, tmp_path):

@@ -28,7 +28,7 @@ def test_non_leaking_cell_stays_flat(cells):
 
 
 def test_memory_timeline_is_recorded_with_tasks_done(cells):
-    memory = cells["5.7.0 py3.12"]["memory"]
+    memory = cells["5.7.0 py3.12"]["series"]["memory"]
     assert len(memory["t"]) == len(memory["tasks_done"]) == len(memory["child_rss_mb"]) > 20
     assert memory["tasks_done"][-1] == 2 * TASKS
     assert memory["child_uss_mb"][-1] <= memory["child_rss_mb"][-1]

@@ -1,10 +1,11 @@
-"""Every fault method on the real brokers: same port afterwards, a new pid where it restarts, data kept where it should."""
+"""Every fault method on the real brokers' nodes: same port afterwards, a new pid where it restarts, data kept where it
+should."""
 import socket
 import time
 
 import pytest
 
-from harness.faults import Fault, inject
+from harness.faults import Fault
 from harness.stacks.health import amqp_ready, redis_ready
 from harness.stacks.local import LocalStack
 
@@ -27,9 +28,9 @@ def redis_command(port, *lines):
 @pytest.mark.parametrize("method", ["restart", "kill"])
 def test_restart_and_kill_come_back_on_the_same_port_with_a_new_pid(brokers, method):
     for name, ready in (("redis", redis_ready), ("rabbitmq", amqp_ready)):
-        server = brokers.servers[name]
+        server = brokers.node(name)
         pid, port = server.process.pid, server.port
-        record = inject(server, Fault(method))
+        record = Fault(method).apply(server)
         assert server.process.pid != pid and server.port == port and ready(port)
         assert record["finished_at"] > record["started_at"] and record["server"] == name
 
@@ -37,23 +38,23 @@ def test_restart_and_kill_come_back_on_the_same_port_with_a_new_pid(brokers, met
 def test_only_the_append_only_redis_keeps_queued_data_across_a_kill(brokers):
     for name in ("redis", "redis-aof"):
         redis_command(brokers.servers[name].port, "SET kept yes")
-        inject(brokers.servers[name], Fault("kill"))
+        Fault("kill").apply(brokers.node(name))
     assert b"yes" not in redis_command(brokers.servers["redis"].port, "GET kept")
     assert b"yes" in redis_command(brokers.servers["redis-aof"].port, "GET kept")
 
 
 def test_pause_freezes_then_resumes(brokers):
-    server = brokers.servers["redis"]
-    record = inject(server, Fault("pause", pause_s=1.5))
+    server = brokers.node("redis")
+    record = Fault("pause", pause_s=1.5).apply(server)
     assert record["finished_at"] - record["started_at"] >= 1.5 and redis_ready(server.port)
 
 
 def test_drop_closes_redis_clients_without_a_restart(brokers):
-    server = brokers.servers["redis"]
+    server = brokers.node("redis")
     client, pid = socket.create_connection(("127.0.0.1", server.port)), server.process.pid
     client.sendall(b"PING\r\n")
     assert client.recv(64).startswith(b"+PONG")
-    inject(server, Fault("drop"))
+    Fault("drop").apply(server)
     client.settimeout(5)
     assert client.recv(64) == b"" and server.process.pid == pid
     client.close()
@@ -61,7 +62,7 @@ def test_drop_closes_redis_clients_without_a_restart(brokers):
 
 def test_drop_on_rabbitmq_keeps_the_node_running(brokers):
     """That the worker's own connection is dropped is shown by the broker_restart scenario's worker log."""
-    server = brokers.servers["rabbitmq"]
+    server = brokers.node("rabbitmq")
     pid = server.process.pid
-    inject(server, Fault("drop"))
+    Fault("drop").apply(server)
     assert server.process.pid == pid and amqp_ready(server.port)

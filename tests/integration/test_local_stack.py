@@ -1,15 +1,22 @@
 import socket
 import time
+import urllib.request
 from urllib.parse import urlsplit
 
 import psutil
 import psycopg
 import pytest
 
+from harness.envs import ensure_env
 from harness.errors import HarnessError
+from harness.pins import resolve
+from harness.settings import build
 from harness.stacks.health import amqp_ready, postgres_ready, redis_ready
 from harness.stacks.local import LocalStack
 from harness.stacks.servers import RedisServer
+from harness.sut.project import DjangoProject, project_variables
+from harness.sut.web import Gunicorn
+from harness.sut.worker import Worker
 
 pytestmark = pytest.mark.integration
 LOOPBACK = {"127.0.0.1", "::1"}
@@ -93,3 +100,50 @@ def test_an_interrupt_while_stopping_one_server_still_stops_the_others():
             first_stopped.stop = stop_then_interrupt
     time.sleep(1)
     assert [pid for pid in pids if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"] == []
+
+
+def test_nodes_are_the_servers_and_only_those_started(stack):
+    assert all(stack.node(name) is server and server.name == name for name, server in stack.servers.items())
+    with LocalStack(("redis",)) as only_redis:
+        with pytest.raises(HarnessError, match=r"^no server 'rabbitmq' in this stack \(started: redis\)$"):
+            only_redis.node("rabbitmq")
+
+
+CELERY, PYTHON = "5.5.3", "3.11"
+
+
+@pytest.fixture(scope="module")
+def project(stack, tmp_path_factory):
+    """A migrated cell of the built-in project: celery 5.5.3 with gunicorn, prefork with 2 children."""
+    env = ensure_env(PYTHON, resolve(CELERY, PYTHON, {"gunicorn": "*"}))
+    settings = build({"conn_max_age": 0, "pool": "prefork", "concurrency": 2, "parent_conn": True}, "test")
+    variables = project_variables(settings, stack.create_database("local_stack_cell"), stack.broker_url("redis", 9))
+    cell = DjangoProject(env, variables, tmp_path_factory.mktemp("cell"))
+    cell.migrate()
+    return cell
+
+
+def gone(pids):
+    return [pid for pid in pids if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"] == []
+
+
+def test_a_worker_runs_from_the_cell_venv_and_leaves_no_process(stack, project):
+    with Worker(stack, project, f"local-{CELERY}") as worker:
+        main = psutil.Process(worker.pid)
+        pids = [worker.pid, *(child.pid for child in main.children())]
+        assert worker.alive() and main.cmdline()[:3] == [str(project.env.python), "-m", "celery"]
+        assert len(pids) == 3 and main.cwd().endswith("django_project")
+    assert not worker.alive()
+    time.sleep(1)
+    assert gone(pids) and project.parent_checks()[-1]["event"] == "worker_shutdown"
+
+
+def test_gunicorn_answers_on_a_loopback_url_and_leaves_no_process(stack, project):
+    with Gunicorn(stack, project, 2) as server:
+        with urllib.request.urlopen(f"{server.url}/health/", timeout=5) as response:
+            assert response.status == 200
+        main = psutil.Process(server.process.pid)
+        pids = [main.pid, *(child.pid for child in main.children())]
+        assert {ip for ip, _ in listening_addresses(pids)} <= LOOPBACK and urlsplit(server.url).hostname == "127.0.0.1"
+    time.sleep(1)
+    assert gone(pids)

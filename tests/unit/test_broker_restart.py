@@ -2,7 +2,7 @@ import pytest
 
 from harness.errors import HarnessError
 from harness.faults import Fault
-from harness.probes import LedgerRow
+from harness.ledger import LedgerRow
 from scenarios.broker_restart import derive, verdict
 
 FAULT = {"method": "restart", "server": "redis", "started_at": 100.0, "finished_at": 105.0}

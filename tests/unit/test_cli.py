@@ -40,17 +40,16 @@ def test_celery_and_cell_do_not_combine():
 
 def test_claims_reads_result_files_and_names_scenarios_without_runs(tmp_path):
     import os
+    import shutil
+    from pathlib import Path
 
-    from harness.results import write_result
-
-    record = {"scenario": {"name": "conn_max_age", "headline": "sessions_per_task"},
-              "cell": {"name": "5.5.3", "claim": {"expect": "fixed", "source": "PR #6134"}},
-              "summary": {"sessions_per_task": 0.004}, "verdict": "fixed", "agrees_with_claim": True}
-    write_result(record, tmp_path / "conn_max_age" / "20260101T000000Z" / "00-5.5.3.json")
+    fixture = Path(__file__).parents[1] / "fixtures" / "v1" / "conn_max_age" / "20261202T183820Z"
+    shutil.copytree(fixture, tmp_path / "conn_max_age" / fixture.name)
     done = subprocess.run([sys.executable, "-m", "harness", "claims"], capture_output=True, text=True, timeout=60,
                           env={**os.environ, "REPRO_RESULTS_DIR": str(tmp_path)})
-    assert done.returncode == 0
+    assert done.returncode == 0, done.stdout + done.stderr
     [row] = [line for line in done.stdout.splitlines() if "PR #6134" in line]
-    assert [cell.strip() for cell in row.strip("│ ").split("│")] == [
-        "PR #6134", "5.5.3", "fixed", "fixed", "sessions_per_task 0.004", "confirmed", "00-5.5.3.json"]
+    source, *cells = [cell.strip() for cell in row.strip("│ ").split("│")]
+    assert source.startswith("upstream: PR #6134 (4.4.4)")  # long sources wrap within their column
+    assert cells == ["5.5.3", "fixed", "fixed", "sessions_per_task 0.004", "confirmed", "02-5.5.3.json"]
     assert "exception_leak: no run yet (make scenario NAME=exception_leak)" in done.stdout

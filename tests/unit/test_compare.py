@@ -1,25 +1,51 @@
+import copy
+from pathlib import Path
+
+import pytest
+
 from harness import compare
+from harness.results import load_results
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "v1" / "conn_max_age" / "20261202T183820Z"
 
 
-def record(name, verdict, value, claim):
-    return {
-        "scenario": {"metrics": ["sessions_per_task"], "headline": "sessions_per_task"},
-        "cell": {"name": name, "claim": claim}, "pins": {"celery": name}, "python": "3.11.7",
-        "summary": {"sessions_per_task": value}, "verdict": verdict,
-        "agrees_with_claim": None if claim is None else claim["expect"] == verdict,
-    }
+@pytest.fixture
+def records():
+    return load_results(FIXTURE)
 
 
-def test_rows_mark_disagreement_with_the_claim():
-    records = [record("a", "broken", 1.0, {"expect": "fixed", "source": "seed"}),
-               record("b", "fixed", 0.004, {"expect": "fixed", "source": "upstream"}),
-               record("c", "fixed", 0.004, None)]
-    table = compare.rows(records)
-    assert [row[-1] for row in table] == ["DISAGREES", "agrees", "n/a"]
-    assert table[1][3] == "0.004"
-    assert compare.columns(records)[3] == "sessions_per_task"
+def with_hook(record: dict, hook: str) -> dict:
+    changed = copy.deepcopy(record)
+    changed["cell"]["name"] += f" + {hook}"
+    changed["settings"]["hooks"]["task_hook"] = hook
+    return changed
 
 
-def test_findings_name_value_verdict_and_claim():
-    line = compare.findings([record("a", "broken", 1.0, {"expect": "fixed", "source": "seed 000"})])[0]
-    assert line == "a: sessions_per_task = 1.000 -> broken; claim fixed (seed 000): DISAGREES"
+def test_twins_compare_flat_setting_names(records):
+    base = records[3]
+    variant = with_hook(base, "close_all")
+    assert compare.twins([*records, variant], "task_hook", "close_all", "none") == [(base, variant)]
+
+
+def test_twins_differ_in_nothing_else(records):
+    variant = with_hook(records[3], "close_all")
+    variant["settings"]["worker"]["concurrency"] = 4
+    assert compare.twins([records[3], variant], "task_hook", "close_all", "none") == []
+    variant = with_hook(records[3], "close_all")
+    variant["workload"]["params"] = {"method": "restart"}
+    assert compare.twins([records[3], variant], "task_hook", "close_all", "none") == []
+
+
+def test_claim_status_and_agreement(records):
+    assert [compare.claim_status(r) for r in records[:2]] == ["confirmed", "refuted"]
+    assert [compare.agreement(r) for r in records[:2]] == ["agrees", "DISAGREES"]
+    records[0]["verdict"] = "inconclusive"
+    assert compare.claim_status(records[0]) == "inconclusive"
+
+
+def test_fmt_stat_shows_a_median_with_its_interval(records):
+    record = records[2]
+    assert compare.fmt_stat(record, "sessions_per_task") == "0.004"
+    record["stats"] = {"sessions_per_task": {"median": 0.004, "low": 0.002, "high": 0.01}}
+    assert compare.fmt_stat(record, "sessions_per_task") == "0.004 [0.002, 0.010]"
+    assert compare._fmt(None) == "-" and compare._fmt(123.456) == "123.5"

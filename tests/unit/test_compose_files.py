@@ -11,10 +11,10 @@ import jsonschema
 import pytest
 import yaml
 
-from harness.matrix import GUNICORN, arg_name, build_args
 from harness.paths import REPO_ROOT
 from harness.pins import PINNED, install_lines, resolve
 from harness.stacks.compose import PASSWORDS, PORT_VARIABLES, VERSION_COMMANDS
+from harness.stacks.images import GUNICORN, arg_name, build_args
 
 COMPOSE = REPO_ROOT / "compose" / "compose.yaml"
 DOCKERFILE = REPO_ROOT / "compose" / "Dockerfile"

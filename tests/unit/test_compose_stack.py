@@ -1,22 +1,28 @@
-"""The compose stack on a fake docker client: the one-line refusal, pids, faults, URLs, the cell's containers."""
+"""The compose stack on a fake docker client: the one-line refusal, nodes and faults, URLs, the image, one-off
+processes (environment inside, host pid, log, kept files, stop order)."""
 import io
 import subprocess
 import sys
 import tarfile
 import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
 from harness.errors import HarnessError
 from harness.faults import Fault
-from harness.matrix import build_args
+from harness.paths import DJANGO_PROJECT
+from harness.settings import build
 from harness.stacks import open_stack
-from harness.stacks.compose import ComposeStack, image_name, pool_pids
-from harness.stacks.compose_cell import ComposeWeb
-from harness.stacks.local import LocalStack
-from harness.sut import WORKER_STOP_GRACE_S, DjangoProject, Worker, project_variables, worker_args
-from harness.web import Gunicorn
+from harness.stacks.base import ProcessSpec
+from harness.stacks.compose import ComposeStack
+from harness.stacks.images import build_args, image_name
+from harness.stacks.one_off import container_environment, main_pid
+from harness.sut import web
+from harness.sut.project import DjangoProject, project_variables
+from harness.sut.web import Gunicorn
+from harness.sut.worker import WORKER_STOP_GRACE_S, Worker, worker_args
 
 NO_ENGINE = "unix:///nonexistent/docker.sock"
 
@@ -36,20 +42,37 @@ def test_run_with_compose_and_no_engine_is_one_line_and_exit_2():
     assert line.startswith(f"error: no Docker engine is reachable at {NO_ENGINE}") and "--stack local" in line
 
 
-WORKER = "/usr/local/bin/python /usr/local/bin/celery -A repro worker --loglevel=INFO"
+WORKER = ("python -m celery -A repro worker --loglevel=INFO --hostname=c00-5.5.3@%h --pool=prefork --concurrency=1 "
+          "--without-gossip --without-mingle --without-heartbeat")
 PS = [("4100", "4080", WORKER), ("4121", "4100", WORKER), ("4122", "4100", WORKER),
-      ("4200", "4100", "sh -c celery -A repro inspect ping")]
-TOP = {"Titles": ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"],
-       "Processes": [["10001", pid, ppid, "0", "09:00", "?", "00:00:00", command] for pid, ppid, command in PS]}
+      ("4200", "4080", 'sh -c celery -A repro inspect ping -d "celery@abc" -t 5 | grep -q pong'),
+      ("4201", "4200", "/usr/local/bin/python /usr/local/bin/celery -A repro inspect ping -d celery@abc -t 5")]
 
 
-def test_pool_pids_are_the_worker_main_and_its_children_from_docker_top():
-    assert pool_pids(TOP) == (4100, [4121, 4122])
+def top(rows):
+    return {"Titles": ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"],
+            "Processes": [["10001", pid, ppid, "0", "09:00", "?", "00:00:00", command] for pid, ppid, command in rows]}
+
+
+TOP = top(PS)
+
+
+def test_main_pid_is_the_process_running_the_command_beside_an_exec_d_health_check():
+    assert main_pid(TOP, WORKER) == 4100
+    retitled = [("4100", "4080", "[celeryd: c00@abc:MainProcess]"), ("4121", "4100", "[celeryd: ForkPoolWorker-1]")]
+    assert main_pid(top(retitled), WORKER) == 4100  # the only root, whatever its title
+    with pytest.raises(HarnessError, match="^expected one main process running 'python -m celery .*found 2$"):
+        main_pid(top([*retitled, PS[3]]), WORKER)
 
 
 class FakeContainer:
     def __init__(self, service):
-        self.service, self.calls, self.attrs = service, [], {"State": {"Health": {"Status": "healthy"}}}
+        self.service, self.calls, self.health = service, [], []
+
+    @property
+    def attrs(self):
+        status = self.health.pop(0) if self.health else "healthy"
+        return {"State": {"Health": {"Status": status}}}
 
     def __getattr__(self, name):
         if name in ("stop", "kill", "start", "pause", "unpause"):
@@ -59,9 +82,6 @@ class FakeContainer:
     def exec_run(self, command):
         self.calls.append(" ".join(command))
         return 0, b"redis-server v=7.2.5 sha=0\n"
-
-    def top(self):
-        return TOP
 
 
 class FakeClient:
@@ -83,10 +103,26 @@ def stack():
                                              ("drop", ["redis-cli CLIENT KILL TYPE normal",
                                                        "redis-cli CLIENT KILL TYPE pubsub"])])
 def test_faults_act_on_the_service_container(stack, method, expected):
-    record = stack.inject("redis", Fault(method, pause_s=0.0))
+    record = Fault(method, pause_s=0.0).apply(stack.node("redis"))
     assert stack.client.by_service["redis"].calls == expected
     assert record["method"] == method and record["server"] == "redis"
     assert record["finished_at"] >= record["started_at"]
+
+
+def test_a_node_waits_until_its_container_is_healthy_again(stack, monkeypatch):
+    monkeypatch.setattr("harness.stacks.containers.time.sleep", lambda seconds: None)
+    node = stack.node("rabbitmq")
+    container = node.container()
+    container.health = ["starting", "unhealthy"]
+    node.restart(kill=True, down_s=1.0)
+    assert container.calls == ["kill", "start"] and container.health == []
+
+
+def test_nodes_are_the_stack_s_servers_only(stack):
+    with pytest.raises(HarnessError, match=r"^no server 'redis-aof' in this stack \(started: postgres, redis, "):
+        stack.node("redis-aof")
+    with pytest.raises(HarnessError, match="^no way to drop the clients of 'postgres'"):
+        Fault("drop").apply(stack.node("postgres"))
 
 
 def test_urls_use_loopback_ports_and_this_run_s_random_passwords(stack, monkeypatch):
@@ -99,17 +135,34 @@ def test_urls_use_loopback_ports_and_this_run_s_random_passwords(stack, monkeypa
     assert stack.client.by_service["rabbitmq"].calls == ["rabbitmqctl add_vhost cell2",
                                                           "rabbitmqctl set_permissions -p cell2 repro .* .* .*"]
     assert stack.admin_dsn().startswith("postgresql://postgres:") and "@127.0.0.1:" in stack.admin_dsn()
-    assert stack.worker_pids() == (4100, [4121, 4122])
+
+
+def spec(tmp_path, environment, **fields):
+    return ProcessSpec(label="app", args=("-m", "app"), environment=environment, app_dir=DJANGO_PROJECT,
+                       log=tmp_path / "app.log", ready=lambda url: True, python=Path("/venv/bin/python"),
+                       python_version="3.11.9", pins={}, **fields)
+
+
+def test_the_environment_inside_aims_published_urls_at_services_and_host_paths_at_the_image(tmp_path):
+    kept = tmp_path / "logs" / "parent_checks.jsonl"
+    environment = {"DB": "postgresql://u:p@127.0.0.1:40001/cell?sslmode=disable", "BROKER": "redis://127.0.0.1:40002/3",
+                   "CONF": '{"result_backend": "redis://:pw@127.0.0.1:40002"}', "OTHER": "http://127.0.0.1:40003/",
+                   "PORT_ALIKE": "127.0.0.1:400011", "PYTHONPATH": str(DJANGO_PROJECT), "KEEP": str(kept)}
+    inside = container_environment(spec(tmp_path, environment, copy_out=(kept,)),
+                                   {40001: "postgres:5432", 40002: "redis:6379"})
+    assert inside == {"DB": "postgresql://u:p@postgres:5432/cell?sslmode=disable", "BROKER": "redis://redis:6379/3",
+                      "CONF": '{"result_backend": "redis://:pw@redis:6379"}', "OTHER": "http://127.0.0.1:40003/",
+                      "PORT_ALIKE": "127.0.0.1:400011", "PYTHONPATH": "/app", "KEEP": "/tmp/parent_checks.jsonl"}
 
 
 PINS = {"celery": "5.5.3", "kombu": "5.5.4", "billiard": "4.2.2", "django": "5.2.8", "psycopg": "3.2.12"}
 
 
 class CellContainer:
-    """A one-off worker or web container: its log, state, docker top and what was done to it, in order."""
+    """A one-off container: its log, state, docker top and what was done to it, in order."""
 
-    def __init__(self, log: bytes, status: str = "running"):
-        self.log, self.status, self.calls = log, status, []
+    def __init__(self, log: bytes, processes: dict, status: str = "running"):
+        self.log, self.processes, self.status, self.calls = log, processes, status, []
 
     def logs(self, stream, follow):
         return iter(self.log.splitlines(keepends=True))
@@ -118,7 +171,7 @@ class CellContainer:
         pass
 
     def top(self):
-        return TOP
+        return self.processes
 
     def stop(self, timeout):
         self.calls.append(("stop", timeout))
@@ -147,13 +200,13 @@ WORKER_LOG = (b"[2025-01-01 09:00:00,000: INFO/MainProcess] c00-5.5.3@abc ready.
 @pytest.fixture
 def cell_stack(stack, monkeypatch):
     """A compose stack whose `docker compose` calls are recorded; `run` creates a CellContainer."""
-    stack.calls, stack.log = [], WORKER_LOG
+    stack.calls, stack.log, stack.top = [], WORKER_LOG, TOP
 
     def compose(*args, env=None, timeout=None):
         stack.calls.append((args, env or {}))
         if args[0] == "run":
             name = next(arg.split("=", 1)[1] for arg in args if arg.startswith("--name="))
-            stack.client.by_name[name] = CellContainer(stack.log)
+            stack.client.by_name[name] = CellContainer(stack.log, stack.top)
         return ""
 
     stack.client.by_name = {}
@@ -164,22 +217,20 @@ def cell_stack(stack, monkeypatch):
 
 def cell_project(stack, tmp_path, broker="redis"):
     env = SimpleNamespace(python_version="3.11.9", pins=PINS, python=tmp_path / "venv" / "bin" / "python")
-    settings = {"CONN_MAX_AGE": 0, "pool": "prefork", "concurrency": 1, "PARENT_CONN": True}
+    settings = build({"conn_max_age": 0, "pool": "prefork", "concurrency": 1, "parent_conn": True}, "test")
     return DjangoProject(env, project_variables(settings, stack.dsn("cell00"), stack.broker_url(broker, 3)),
                          tmp_path / "logs")
 
 
-def test_the_cell_image_is_built_once_per_pin_set_with_the_matrix_build_args(cell_stack):
-    env = SimpleNamespace(python_version="3.11.9", pins=PINS)
-    image = cell_stack.cell_image(env)
-    assert cell_stack.cell_image(SimpleNamespace(python_version="3.11.2", pins=dict(PINS))) == image
+def test_the_cell_image_is_built_once_per_pin_set_with_the_stack_s_build_args(cell_stack):
+    image = cell_stack.image("3.11.9", PINS)
+    assert cell_stack.image("3.11.2", dict(PINS)) == image
     [(args, variables)] = cell_stack.calls
     assert args[0] == "build" and args[-1] == "worker" and variables == {"REPRO_CELL_IMAGE": image}
-    assert list(args[1:-1]) == [f"--build-arg={key}={value}"
-                                           for key, value in build_args("3.11", PINS).items()]
+    assert list(args[1:-1]) == [f"--build-arg={key}={value}" for key, value in build_args("3.11", PINS).items()]
     assert "--build-arg=CELERY_VERSION=5.5.3" in args and "--build-arg=PYTHON_VERSION=3.11" in args
     assert image.startswith("celery-repro-cell:celery5.5.3-py3.11-")
-    other = cell_stack.cell_image(SimpleNamespace(python_version="3.11.9", pins={**PINS, "kombu": "5.5.3"}))
+    other = cell_stack.image("3.11.9", {**PINS, "kombu": "5.5.3"})
     assert other != image and len(cell_stack.calls) == 2
     assert image_name(build_args("3.11", PINS)) == image  # the same tag in every run and every stack
 
@@ -188,24 +239,26 @@ def test_the_cell_image_is_built_once_per_pin_set_with_the_matrix_build_args(cel
 def test_the_worker_container_gets_the_cell_environment_with_in_network_hostnames(cell_stack, tmp_path, broker,
                                                                                   host):
     project = cell_project(cell_stack, tmp_path, broker)
-    with cell_stack.worker(project, "c00-5.5.3"):
+    with Worker(cell_stack, project, "c00-5.5.3"):
         pass
-    (build, _), (run, variables) = cell_stack.calls
+    (build_call, _), (run, variables) = cell_stack.calls
+    assert build_call[0] == "build"
     assert run[:5] == ("run", "--detach", "--no-deps", "--no-TTY", "--name=p1-worker-c00-5.5.3")
+    assert not any(arg.startswith(("--publish", "--service-ports")) for arg in run)
     assert run[run.index("worker") + 1:] == ("python", *worker_args(project.variables, "c00-5.5.3"))
     assert {arg.split("=", 1)[1] for arg in run if arg.startswith("--env=")} == set(project.variables)
     password = cell_stack.passwords["REPRO_POSTGRES_PASSWORD"]
     assert variables["REPRO_DATABASE_URL"] == f"postgresql://postgres:{password}@postgres:5432/cell00?sslmode=disable"
     assert variables["REPRO_BROKER_URL"].endswith(host)
     assert variables["PYTHONPATH"] == "/app" and variables["REPRO_PARENT_LOG"] == "/tmp/parent_checks.jsonl"
-    assert variables["REPRO_CELL_IMAGE"] == cell_stack.cell_image(project.env)
-    assert not any("127.0.0.1" in value for value in variables.values())
+    assert variables["REPRO_CELL_IMAGE"] == cell_stack.image("3.11.9", PINS)
+    assert not any("127.0.0.1" in value or str(tmp_path) in value for value in variables.values())
     assert not any(secret in arg for arg in run for secret in cell_stack.passwords.values())
 
 
 def test_the_worker_container_pid_log_counts_and_stop_order(cell_stack, tmp_path):
     project = cell_project(cell_stack, tmp_path)
-    with cell_stack.worker(project, "c00-5.5.3") as worker:
+    with Worker(cell_stack, project, "c00-5.5.3") as worker:
         container = cell_stack.client.by_name["p1-worker-c00-5.5.3"]
         assert worker.pid == 4100 and worker.alive()  # the celery main process from docker top, a host pid
         assert worker.logfile == project.logdir / "c00-5.5.3.log"
@@ -215,6 +268,7 @@ def test_the_worker_container_pid_log_counts_and_stop_order(cell_stack, tmp_path
         assert worker.tasks_reported("c00") == 2
     assert container.calls == [("stop", WORKER_STOP_GRACE_S), ("get_archive", "/tmp/parent_checks.jsonl"),
                                ("remove", True)]
+    assert not worker.alive()
     assert worker.log_errors() == 1 and worker.log_errors_by_class() == {"OperationalError": 1}
     assert project.parent_checks() == [{"event": "worker_shutdown", "ok": True}]
 
@@ -222,32 +276,26 @@ def test_the_worker_container_pid_log_counts_and_stop_order(cell_stack, tmp_path
 def test_a_worker_container_that_exits_before_ready_is_reported_and_removed(cell_stack, tmp_path, monkeypatch):
     cell_stack.log = b"Traceback (most recent call last):\nImportError: no module named repro\n"
     monkeypatch.setattr(CellContainer, "reload", lambda self: setattr(self, "status", "exited"))
-    with pytest.raises(HarnessError, match="worker container p1-worker-c00 did not become ready: ImportError"):
-        with cell_stack.worker(cell_project(cell_stack, tmp_path), "c00"):
+    message = r"^celery worker \(5.5.3\) in container p1-worker-c00 did not become ready: ImportError"
+    with pytest.raises(HarnessError, match=message):
+        with Worker(cell_stack, cell_project(cell_stack, tmp_path), "c00"):
             pass
     assert [call[0] for call in cell_stack.client.by_name["p1-worker-c00"].calls] == ["stop", "get_archive",
                                                                                         "remove"]
 
 
-def test_the_web_container_answers_on_the_published_loopback_port(cell_stack, tmp_path, monkeypatch):
-    monkeypatch.setattr(ComposeWeb, "_answers", lambda self: True)
-    with cell_stack.web(cell_project(cell_stack, tmp_path), 4) as server:
-        assert server.url == f"http://127.0.0.1:{cell_stack.ports['web']}"
+def test_the_web_container_answers_on_a_published_loopback_port(cell_stack, tmp_path, monkeypatch):
+    asked, cell_stack.top = [], top([("5100", "5080", "python -m gunicorn repro.wsgi:application --bind 0.0.0.0:8000"),
+                                     ("5101", "5100", "python -m gunicorn repro.wsgi:application --bind 0.0.0.0:8000")])
+    monkeypatch.setattr(web, "answers", lambda url: asked.append(url) or True)
+    with Gunicorn(cell_stack, cell_project(cell_stack, tmp_path), 4) as server:
+        port = int(server.url.rsplit(":", 1)[1])
+        assert server.url == f"http://127.0.0.1:{port}" and asked == [server.url] and server.process.pid == 5100
+        assert port not in cell_stack.ports.values()
     (_, _), (run, _) = cell_stack.calls
-    assert "--service-ports" in run
+    assert run[:6] == ("run", "--detach", "--no-deps", "--no-TTY", "--name=p1-web-gunicorn",
+                       f"--publish=127.0.0.1:{port}:8000")
     assert run[run.index("web") + 1:] == ("python", "-m", "gunicorn", "repro.wsgi:application", "--bind",
                                           "0.0.0.0:8000", "--workers", "4", "--worker-class", "sync",
                                           "--graceful-timeout", "5")
     assert cell_stack.client.by_name["p1-web-gunicorn"].calls == [("stop", 10), ("remove", True)]
-
-
-def test_the_local_stack_still_runs_the_worker_and_gunicorn_from_the_cell_venv(tmp_path):
-    stack = LocalStack(("postgres",))
-    env = SimpleNamespace(python_version="3.11.9", pins=PINS, python=tmp_path / "venv" / "bin" / "python")
-    settings = {"CONN_MAX_AGE": 0, "pool": "solo", "concurrency": 1}
-    project = DjangoProject(env, project_variables(settings, "postgresql://x@127.0.0.1:1/db", "redis://127.0.0.1:1/0"),
-                            tmp_path / "logs")
-    worker, web = stack.worker(project, "c00"), stack.web(project, 2)
-    assert type(worker) is Worker and type(web) is Gunicorn
-    worker.process.close()
-    web.process.close()

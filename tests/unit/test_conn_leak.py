@@ -2,7 +2,7 @@
 from harness.connstates import back_to_baseline, phase_numbers
 from harness.pglimits import too_many_connections
 from harness.pins import requirements
-from harness.sut import FINISHED
+from harness.sut.worker import FINISHED
 from scenarios.conn_leak import verdict
 
 COLUMNS = ("backends", "active", "idle", "idle_in_transaction", "idle_in_transaction_age_s",

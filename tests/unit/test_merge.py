@@ -4,12 +4,13 @@ import json
 from harness.merge import main, merge_scenario
 from harness.results import latest_full_run
 from harness.scenario import get_scenario
+from tests.records import make_record
 
 
 def leg(root, run_id: str, cell: str, value: float) -> None:
     directory = root / "conn_max_age" / run_id
     directory.mkdir(parents=True)
-    record = {"schema_version": 1, "cell": {"name": cell}, "summary": {"sessions_per_task": value}}
+    record = make_record(cell, summary={"sessions_per_task": value})
     (directory / f"00-{cell}.json").write_text(json.dumps(record))
 
 

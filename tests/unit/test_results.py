@@ -3,25 +3,47 @@ import json
 import pytest
 
 from harness import results
+from harness.atomic import write_atomic
+from harness.record import CellRecord, SCHEMA_VERSION
+from tests.records import make_record
+
+
+def write(path, **fields):
+    """A valid record file at `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(make_record(**fields)))
 
 
 def test_write_atomic_replaces_whole_file_and_leaves_no_temp(tmp_path):
     path = tmp_path / "run" / "00-x.json"
-    results.write_result({"a": 1}, path)
-    results.write_result({"a": 2}, path)
-    assert json.loads(path.read_text()) == {"a": 2, "schema_version": results.SCHEMA_VERSION}
+    import msgspec
+
+    first, second = (msgspec.convert(make_record(name), CellRecord) for name in ("a", "b"))
+    results.write_result(first, path)
+    results.write_result(second, path)
+    assert json.loads(path.read_text())["cell"]["name"] == "b"
+    assert json.loads(path.read_text())["schema_version"] == SCHEMA_VERSION
     assert [p.name for p in path.parent.iterdir()] == ["00-x.json"]
 
 
 def test_failed_write_leaves_nothing(tmp_path):
     with pytest.raises(TypeError):
-        results.write_result({"bad": object()}, tmp_path / "r.json")
+        write_atomic(tmp_path / "r.json", object())
     assert list(tmp_path.iterdir()) == []
 
 
 def test_load_refuses_another_schema(tmp_path):
     (tmp_path / "00-a.json").write_text(json.dumps({"schema_version": 999}))
-    with pytest.raises(ValueError, match="schema_version 999"):
+    with pytest.raises(ValueError, match=r"00-a.json: not a result record \(schema_version 999"):
+        results.load_results(tmp_path)
+
+
+def test_load_names_the_file_of_a_truncated_or_malformed_record(tmp_path):
+    (tmp_path / "00-a.json").write_text(json.dumps(make_record())[:200])
+    with pytest.raises(ValueError, match="00-a.json: not a result record"):
+        results.load_results(tmp_path)
+    (tmp_path / "00-a.json").write_text(json.dumps({**make_record(), "summary": 3}))
+    with pytest.raises(ValueError, match=r"00-a.json: not a result record \(Expected `object`"):
         results.load_results(tmp_path)
 
 
@@ -39,8 +61,8 @@ def test_latest_run_skips_empty_dirs(tmp_path, monkeypatch):
 
 def test_timeline_and_bisect_folders_are_not_runs(tmp_path, monkeypatch):
     monkeypatch.setenv("REPRO_RESULTS_DIR", str(tmp_path))
-    results.write_result({"cell": {"name": "a"}}, tmp_path / "s" / "20260101T000000Z" / "00-a.json")
-    results.write_result({"cell": {"name": "a"}}, tmp_path / "s" / "20260102T000000Z-merged" / "00-a.json")
+    write(tmp_path / "s" / "20260101T000000Z" / "00-a.json", name="a")
+    write(tmp_path / "s" / "20260102T000000Z-merged" / "00-a.json", name="a")
     (tmp_path / "s" / "timeline").mkdir()
     (tmp_path / "s" / "timeline" / "5.5.2-to-5.6.0-sessions_per_task.json").write_text('{"releases": []}')
     assert [run.name for run in results.runs("s")] == ["20260102T000000Z-merged", "20260101T000000Z"]
@@ -51,6 +73,6 @@ def test_latest_full_run_skips_newer_runs_that_lack_default_cells(tmp_path, monk
     monkeypatch.setenv("REPRO_RESULTS_DIR", str(tmp_path))
     for run_id, names in (("20260101T000000Z", ["a", "b"]), ("20260102T000000Z", ["a"])):
         for index, name in enumerate(names):
-            results.write_result({"cell": {"name": name}}, tmp_path / "s" / run_id / f"{index:02d}-{name}.json")
+            write(tmp_path / "s" / run_id / f"{index:02d}-{name}.json", name=name)
     assert results.latest_full_run("s", {"a", "b"}).name == "20260101T000000Z"
     assert results.latest_full_run("s", {"c"}).name == "20260102T000000Z"

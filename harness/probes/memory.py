@@ -1,11 +1,15 @@
-"""What is measured in memory: RSS of a worker's main process, RSS and USS of its live pool child, on a timeline."""
+"""The memory probe: RSS of a worker's main process, RSS and USS of its live pool child, at 20 Hz against tasks done."""
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import psutil
 
+from harness.cellrun import CellRun
+from harness.leakfit import tasks_done
+from harness.probes.base import Probe, sampling_info
 from harness.sampling import PeriodicSampling
 
 MB = 1 << 20
@@ -45,3 +49,18 @@ class MemorySampler(PeriodicSampling):
         for column, value in zip(COLUMNS, (round(time.time(), 3), round(parent_rss / MB, 2), child.pid,
                                            round(memory.rss / MB, 2), round(memory.uss / MB, 2))):
             self.series[column].append(value)
+
+
+class MemoryProbe(Probe):
+    """Samples the worker's main process and its pool child while the worker runs; the series carries the tasks
+    done (all phases) at each sample, from the ledger's finish times."""
+
+    name, scope, panel = "memory", "server", "child_rss"
+
+    @contextmanager
+    def measure(self, run: CellRun):
+        with MemorySampler(run.server.pid) as sampler:
+            yield
+        finishes = sorted(row.finished for row in run.data.get("rows", []))
+        run.series[self.name] = {**sampler.series, "tasks_done": tasks_done(sampler.series["t"], finishes)}
+        run.probes[self.name] = sampling_info(sampler)

@@ -1,13 +1,16 @@
-"""What is measured on Postgres: sessions, backends by state on a timeline, and the task ledger."""
+"""The Postgres probe: sessions opened, backends by state on a 10 Hz timeline, connections refused."""
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable, NamedTuple
+from contextlib import contextmanager
 
 import psycopg
 
+from harness.cellrun import CellRun
 from harness.errors import HarnessError
+from harness.pglimits import too_many_connections
+from harness.probes.base import Probe, sampling_info
 from harness.sampling import PeriodicSampling
 
 PROBE_APP = "celery-repro-probe"
@@ -85,46 +88,6 @@ class ActivitySampler(PeriodicSampling):
         return max(self.series[column], default=0)
 
 
-LEDGER_SQL = """
-SELECT count(*), count(DISTINCT dispatch_id), count(DISTINCT backend_pid), count(DISTINCT worker_pid),
-       count(*) FILTER (WHERE error <> ''), min(started), max(finished)
-FROM ledger_execution WHERE dispatch_id LIKE %s
-"""
-
-
-@dataclass(frozen=True)
-class LedgerCounts:
-    """Exact counts from the ledger for one burst's dispatch ids."""
-
-    executions: int
-    distinct_tasks: int
-    distinct_backend_pids: int
-    distinct_worker_pids: int
-    errors: int
-    first_start: float | None
-    last_finish: float | None
-
-
-def ledger_counts(conn: psycopg.Connection, prefix: str) -> LedgerCounts:
-    return LedgerCounts(*conn.execute(LEDGER_SQL, (prefix + "-%",)).fetchone())
-
-
-def wait_for_drain(conn: psycopg.Connection, prefix: str, count: int, timeout_s: float,
-                   done_elsewhere: Callable[[], bool] | None = None) -> bool:
-    """Poll the ledger (one cheap count) until every dispatched task has run once, or `done_elsewhere` says
-    all finished (a worker whose ledger writes were rolled back still logs its tasks); False on timeout."""
-    deadline, polls = time.monotonic() + timeout_s, 0
-    query = "SELECT count(DISTINCT dispatch_id) FROM ledger_execution WHERE dispatch_id LIKE %s"
-    while time.monotonic() < deadline:
-        if conn.execute(query, (prefix + "-%",)).fetchone()[0] >= count:
-            return True
-        polls += 1
-        if done_elsewhere and polls % 10 == 0 and done_elsewhere():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def settled_sessions(conn: psycopg.Connection, db: str, quiet_s: float = 0.15, timeout_s: float = 5.0) -> int:
     """pg_stat_database.sessions once no backend is left and the counter has stopped moving."""
     wait_for_no_backends(conn, db)
@@ -139,26 +102,27 @@ def settled_sessions(conn: psycopg.Connection, db: str, quiet_s: float = 0.15, t
     return last
 
 
-def ledger_errors(conn: psycopg.Connection, prefix: str) -> dict[str, int]:
-    """How many executions of one burst failed with each error message ('Class: message' on one line)."""
-    rows = conn.execute("SELECT error, count(*) FROM ledger_execution WHERE dispatch_id LIKE %s AND error <> '' "
-                        "GROUP BY error ORDER BY count(*) DESC", (prefix + "-%",)).fetchall()
-    return {error: count for error, count in rows}
+class PostgresProbe(Probe):
+    """Sessions the cell opened (pg_stat_database.sessions, settled, before the process under load starts and
+    after it stopped, less the workload's own), backends by state at 10 Hz, connections refused in the log."""
 
+    name = "postgres"
 
-class LedgerRow(NamedTuple):
-    """One execution of one task of a burst."""
+    def __init__(self, panel: str = "backends", hz: float = 10.0) -> None:
+        self.panel, self.hz = panel, hz
 
-    task: str
-    index: int  # the number in its dispatch id
-    started: float
-    finished: float
-    gc_objects: int | None
-
-
-def ledger_rows(conn: psycopg.Connection, prefix: str) -> list[LedgerRow]:
-    """Every execution of one burst, in finishing order."""
-    rows = conn.execute("SELECT task, dispatch_id, started, finished, gc_objects FROM ledger_execution "
-                        "WHERE dispatch_id LIKE %s ORDER BY finished", (prefix + "-%",)).fetchall()
-    return [LedgerRow(task, int(dispatch_id.rsplit("-", 1)[1]), started, finished, gc)
-            for task, dispatch_id, started, finished, gc in rows]
+    @contextmanager
+    def measure(self, run: CellRun):
+        log_mark = run.stack.log_size("postgres")
+        with probe_connection(run.stack.admin_dsn()) as admin:
+            before = settled_sessions(admin, run.db)
+            with ActivitySampler(run.stack.admin_dsn(), run.db, hz=self.hz) as sampler:
+                yield
+            after = settled_sessions(admin, run.db)
+        opened = after - before - run.data.get("harness_sessions", 0)
+        unit, done = run.data.get("unit", "task"), run.data.get("units_done", 0)
+        run.summary.update({"sessions_opened": opened, f"sessions_per_{unit}": round(opened / max(done, 1), 4),
+                            "peak_backends": int(sampler.peak("backends")),
+                            "too_many_connections": too_many_connections(run.stack.log_since("postgres", log_mark))})
+        run.data["phases"] = {phase: sampler.at(at) for phase, at in run.marks.items()}
+        run.series[self.name], run.probes[self.name] = sampler.series, sampling_info(sampler)

@@ -1,0 +1,81 @@
+"""django_project/ as one cell sees it: the REPRO_* environment its settings read, and its scripts (migrate, dispatch)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+from harness.envs import CellEnv
+from harness.errors import HarnessError, last_line
+from harness.paths import DJANGO_PROJECT
+from harness.settings import Settings
+
+SCRIPT_TIMEOUT_S = 300  # migrate, dispatch, queue depth: none should take minutes
+
+
+def _text(value) -> str:
+    """A setting as the environment variable django_project reads ('' for unset, '1'/'0' for flags)."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return "" if value is None else str(value)
+
+
+def project_variables(settings: Settings, database_url: str, broker_url: str) -> dict[str, str]:
+    """The one translation of a cell's settings into the REPRO_* environment that django_project/repro/settings.py
+    and repro/worker_hooks.py read (CONN_MAX_AGE None is the string 'None': unlimited)."""
+    django, worker, tasks, hooks = settings.django, settings.worker, settings.tasks, settings.hooks
+    values = {
+        "CONN_MAX_AGE": str(django.conn_max_age), "DB_POOL": django.db_pool, "DB_SSLMODE": django.db_sslmode,
+        "POOL": worker.pool, "CONCURRENCY": worker.concurrency, "TASK_TIME_LIMIT": worker.time_limit_s,
+        "MAX_TASKS_PER_CHILD": worker.max_tasks_per_child, "WORKER_REMOTE_FEATURES": worker.remote_features,
+        "PARENT_CONN": hooks.parent_conn, "CHILD_HOOK": hooks.child_hook, "TASK_HOOK": hooks.task_hook,
+        "GC_ON_FAILURE": hooks.gc_on_failure, "TXN_STYLE": tasks.txn_style, "LEAK_BYTES": tasks.leak_bytes,
+        "FAIL_MODE": tasks.fail_mode, "TASK_SLEEP_S": tasks.task_sleep_s, "WORK_SLEEP_S": tasks.work_sleep_s,
+        "CELERY_CONF": json.dumps(settings.celery), "DATABASE_URL": database_url, "BROKER_URL": broker_url,
+    }
+    return {**{f"REPRO_{name}": _text(value) for name, value in values.items()}, "PYTHONPATH": str(DJANGO_PROJECT),
+            "DJANGO_SETTINGS_MODULE": "repro.settings", "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+class DjangoProject:
+    """django_project/ as seen from one cell: its interpreter, environment and log directory."""
+
+    def __init__(self, env: CellEnv, variables: dict[str, str], logdir: Path) -> None:
+        self.parent_log = logdir / "parent_checks.jsonl"
+        self.env, self.variables, self.logdir = env, {**variables, "REPRO_PARENT_LOG": str(self.parent_log)}, logdir
+        logdir.mkdir(parents=True, exist_ok=True)
+
+    def run(self, *args: str) -> str:
+        """Run a script of the project with the cell's Python; its stdout, or a one-line error."""
+        try:
+            done = subprocess.run([str(self.env.python), *args], cwd=DJANGO_PROJECT, capture_output=True,
+                                  text=True, env={**os.environ, **self.variables}, timeout=SCRIPT_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            raise HarnessError(f"{' '.join(args[:2])} did not finish within {SCRIPT_TIMEOUT_S} s") from None
+        if done.returncode != 0:
+            raise HarnessError(f"{' '.join(args[:2])} failed in celery {self.env.pins['celery']}: "
+                               f"{last_line(done.stderr)}")
+        return done.stdout
+
+    def migrate(self) -> None:
+        self.run("manage.py", "migrate", "--noinput", "-v", "0")
+
+    def dispatch(self, tasks: list[str], count: int, prefix: str, start: int = 0) -> dict:
+        """Send `count` of each task in turn; ids PREFIX-<start> on, numbered across the tasks."""
+        out = self.run("dispatch.py", *[arg for task in tasks for arg in ("--task", task)], "--count", str(count),
+                       "--prefix", prefix, "--start", str(start))
+        return json.loads(out.strip().splitlines()[-1])
+
+    def queue_depth(self) -> int | None:
+        """Messages waiting in the cell's queue now (None if the broker cannot be asked)."""
+        try:
+            return json.loads(self.run("queue_depth.py").strip().splitlines()[-1])["messages"]
+        except HarnessError:
+            return None
+
+    def parent_checks(self) -> list[dict]:
+        """The worker parent's own connection checks (REPRO_PARENT_CONN=1), in the order they ran."""
+        if not self.parent_log.exists():
+            return []
+        return [json.loads(line) for line in self.parent_log.read_text().splitlines() if line.strip()]

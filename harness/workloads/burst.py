@@ -1,0 +1,106 @@
+"""The burst workload: a worker, N tasks dispatched at once, the drain waited for in the ledger, a settle period."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from harness.cellrun import CellRun
+from harness.ledger import ledger_counts, ledger_errors, ledger_rows, wait_for_drain
+from harness.probes.postgres import probe_connection
+from harness.sut.worker import Worker
+from harness.workloads.base import Workload
+
+DRAIN_S_PER_TASK = 0.1  # the drain timeout grows with the burst beyond the workload's floor
+HARNESS_SESSIONS = 1  # the ledger connection the burst opens to the cell database
+
+
+@dataclass(frozen=True)
+class Burst(Workload):
+    """Dispatch `count` tasks named `task` (then `count` of each task in `then`) at once, then wait for the drain."""
+
+    task: str
+    count: int
+    drain_timeout_s: float = 120.0
+    then: tuple[str, ...] = ()
+    baseline_s: float = 0.0  # sampled with the worker idle before dispatch
+    settle_s: float = 0.5  # sampled after the drain, before the worker stops
+
+    kind = "burst"
+
+    @property
+    def tasks(self) -> list[str]:
+        return [self.task, *self.then]
+
+    def describe(self) -> str:
+        return " then ".join(f"{self.count} x {task}" for task in self.tasks)
+
+    def params(self) -> dict:
+        return {"drain_timeout_s": self.drain_timeout_s, "baseline_s": self.baseline_s, "settle_s": self.settle_s}
+
+    def server(self, run: CellRun) -> Worker:
+        return Worker(run.stack, run.project, run.worker_name)
+
+    def run(self, run: CellRun) -> None:
+        """Baseline, dispatch the burst, wait until the ledger (or the worker's log) shows every task, settle."""
+        total, worker = run.count * len(self.tasks), run.server
+        with probe_connection(run.dsn) as ledger:
+            time.sleep(self.baseline_s)
+            run.mark("dispatch")
+            dispatch = run.project.dispatch(self.tasks, run.count, run.prefix)
+            drained = wait_for_drain(ledger, run.prefix, total, max(self.drain_timeout_s, total * DRAIN_S_PER_TASK),
+                                     lambda: worker.tasks_reported(run.prefix) >= total)
+            run.mark("drained")
+            read_ledger(run, ledger, dispatch, drained, self.settle_s)
+        run.mark("settled")
+        run.data["tasks_reported"] = worker.tasks_reported(run.prefix)
+        run.summary["worker_alive_at_end"] = worker.alive()
+
+    def finish(self, run: CellRun) -> None:
+        finish_worker(run)
+
+    def progress(self, summary: dict) -> str:
+        return burst_progress(summary)
+
+
+def read_ledger(run: CellRun, ledger, dispatch: dict, drained: bool, settle_s: float) -> None:
+    """After the settle period: the burst's ledger counts, errors and rows, and its summary numbers."""
+    time.sleep(settle_s)
+    counts = ledger_counts(ledger, run.prefix)
+    run.data.update(dispatch=dispatch, rows=ledger_rows(ledger, run.prefix), unit="task",
+                    errors=ledger_errors(ledger, run.prefix), units_done=counts.distinct_tasks,
+                    harness_sessions=HARNESS_SESSIONS)
+    run.timings["dispatch_s"] = round(dispatch["dispatch_finished"] - dispatch["dispatch_started"], 3)
+    run.summary.update(summarize(counts, dispatch, drained, run.data["errors"]))
+
+
+def summarize(counts, dispatch: dict, drained: bool, errors: dict[str, int]) -> dict:
+    """The ledger's numbers of a burst, each with its unit in its name."""
+    count, executed = dispatch["count"], counts.distinct_tasks
+    wall = (counts.last_finish - dispatch["dispatch_started"]) if counts.last_finish else None
+    return {"tasks_dispatched": count, "drained": drained, "tasks_executed": executed,
+            "tasks_lost": count - executed, "tasks_duplicated": counts.executions - executed,
+            "task_errors": counts.errors, "task_errors_by_class": errors_by_class(errors),
+            "distinct_backend_pids": counts.distinct_backend_pids, "distinct_worker_pids": counts.distinct_worker_pids,
+            "burst_wall_s": round(wall, 3) if wall else None, "tasks_per_s": round(executed / wall, 1) if wall else None}
+
+
+def errors_by_class(errors: dict[str, int]) -> dict[str, int]:
+    """Ledger error messages folded into their exception class names."""
+    classes: dict[str, int] = {}
+    for message, count in errors.items():
+        name = message.split(":", 1)[0]
+        classes[name] = classes.get(name, 0) + count
+    return classes
+
+
+def finish_worker(run: CellRun) -> None:
+    """What the stopped worker's log says: errors (by exception class) and tasks killed at the hard time limit."""
+    worker = run.server
+    run.summary.update(worker_log_errors=worker.log_errors(), worker_log_errors_by_class=worker.log_errors_by_class(),
+                       tasks_timed_out=worker.time_limits_hit())
+
+
+def burst_progress(summary: dict) -> str:
+    return (f"{summary['tasks_executed']}/{summary['tasks_dispatched']} tasks"
+            f"{'' if summary['drained'] else ' (not drained)'}, {summary['task_errors']} failed, "
+            f"{summary.get('sessions_opened', '-')} sessions, {summary['burst_wall_s']}s")

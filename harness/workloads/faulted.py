@@ -1,0 +1,57 @@
+"""The faulted burst: half a burst, a fault on the cell's broker while the other half is published, then a
+bounded wait for whatever still arrives (late redelivery included)."""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from harness.cellrun import CellRun
+from harness.faults import Fault
+from harness.ledger import wait_for_drain
+from harness.probes.postgres import probe_connection
+from harness.workloads.burst import Burst, read_ledger
+
+
+@dataclass(frozen=True)
+class FaultedBurst(Burst):
+    """A Burst with `fault` applied to the broker node once `fault.after_tasks` tasks are done."""
+
+    fault: Fault = Fault("restart")
+
+    kind = "faulted_burst"
+    panels = ("completions",)
+
+    def describe(self) -> str:
+        return f"{super().describe()}, broker {self.fault.method} after {self.fault.after_tasks} tasks"
+
+    def params(self) -> dict:
+        fault = {"fault": self.fault.method, "after_tasks": self.fault.after_tasks, "pause_s": self.fault.pause_s,
+                 "down_s": self.fault.down_s}
+        return {**super().params(), **fault}
+
+    def run(self, run: CellRun) -> None:
+        first, node = run.count // 2, run.stack.node(run.settings.harness.broker)
+        with probe_connection(run.dsn) as ledger:
+            run.mark("dispatch")
+            early = run.project.dispatch([self.task], first, run.prefix)
+            reached = wait_for_drain(ledger, run.prefix, min(self.fault.after_tasks, first), self.drain_timeout_s)
+            with ThreadPoolExecutor(1) as pool:
+                later = pool.submit(run.project.dispatch, [self.task], run.count - first, run.prefix, first)
+                fault = {**self.fault.apply(node), "after_tasks_reached": reached}
+                late = later.result()
+            dispatch = merge_dispatches(early, late, run.count, first)
+            drained = wait_for_drain(ledger, run.prefix, dispatch["count"], self.drain_timeout_s)
+            run.mark("drained")
+            read_ledger(run, ledger, dispatch, drained, self.settle_s)
+        run.mark("settled")
+        run.data.update(fault=fault, queue_depth_end=run.project.queue_depth(),
+                        completions=[round(row.finished, 3) for row in run.data["rows"]])
+        run.summary["worker_alive_at_end"] = run.server.alive()
+
+
+def merge_dispatches(early: dict, late: dict, count: int, first: int) -> dict:
+    """One dispatch record for the two halves: what was published, and from which index during the fault."""
+    failed = early["publish_failed"] + late["publish_failed"]
+    return {"dispatch_started": early["dispatch_started"], "dispatch_finished": late["dispatch_finished"],
+            "count": count - len(failed), "publish_failed": failed, "published_during_fault_from": first,
+            "publish_error": late["publish_error"] or early["publish_error"]}

@@ -1,0 +1,51 @@
+"""The result record type: its JSON Schema kept in results/, schema-1 files read through the migration."""
+import json
+
+import jsonschema
+import pytest
+
+from harness.paths import REPO_ROOT
+from harness.record import SCHEMA_VERSION, json_schema, upgrade
+from harness.results import load_results
+from tests.records import make_record
+
+V1_RUN = REPO_ROOT / "tests" / "fixtures" / "v1" / "conn_max_age" / "20261202T183820Z"
+SCHEMA_FILE = REPO_ROOT / "results" / "record.schema.json"
+
+
+def test_the_schema_in_results_is_the_one_the_type_generates():
+    assert json.loads(SCHEMA_FILE.read_text()) == json_schema(), "run: python -m harness.record > " + str(SCHEMA_FILE)
+
+
+def test_a_record_validates_against_the_schema_and_a_wrong_one_does_not():
+    schema = json.loads(SCHEMA_FILE.read_text())
+    jsonschema.validate(make_record(), schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**make_record(), "verdict": 3}, schema)
+
+
+def test_schema_1_files_migrate_to_schema_2_with_their_numbers_kept():
+    records = load_results(V1_RUN)
+    old = [json.loads(path.read_text()) for path in sorted(V1_RUN.glob("*.json"))]
+    assert [r["schema_version"] for r in records] == [SCHEMA_VERSION] * 5
+    assert [r["summary"] for r in records] == [o["summary"] for o in old]
+    assert [r["verdict"] for r in records] == [o["verdict"] for o in old]
+    pool = records[4]
+    assert pool["settings"]["django"] == {"conn_max_age": 0, "db_pool": True, "db_sslmode": "disable"}
+    assert pool["series"]["postgres"]["backends"] == old[4]["series"]["backends"]
+    assert pool["panels"] == ["backends"] and pool["workload"]["kind"] == "burst"
+    assert pool["probes"]["postgres"] == old[4]["probe"]
+
+
+def test_schema_1_cells_of_every_kind_get_their_workload_and_panels():
+    web = {"path": "web", "WEB_USERS": 8, "WEB_SECONDS": 10, "CONN_MAX_AGE": 60, "pool": "prefork"}
+    fault = {"FAULT": "kill", "FAULT_AFTER_TASKS": 100, "broker": "rabbitmq", "celery": {"broker_heartbeat": 4}}
+    base = json.loads(sorted(V1_RUN.glob("*.json"))[0].read_text())
+    as_web = upgrade({**base, "settings": web, "scenario": {**base["scenario"], "chart": "states"}})
+    as_fault = upgrade({**base, "settings": fault, "fault": {"method": "kill"}})
+    assert (as_web["workload"]["kind"], as_web["workload"]["units"], as_web["panels"]) == \
+        ("web_load", "requests", ["connection_states"])
+    assert as_web["workload"]["params"] == {"users": 8, "seconds": 10}
+    assert (as_fault["workload"]["kind"], as_fault["panels"]) == ("faulted_burst", ["completions"])
+    assert as_fault["settings"]["harness"]["broker"] == "rabbitmq"
+    assert as_fault["settings"]["celery"] == {"broker_heartbeat": 4}

@@ -4,7 +4,7 @@ ARGS ?=
 UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 SYNCED := .venv/.synced
 
-.PHONY: scenario report list bisect timeline claims test unit bench clean-cache
+.PHONY: scenario report list bisect timeline claims test unit bench schema clean-cache
 
 scenario: $(SYNCED)  ## run one scenario: make scenario NAME=conn_max_age [ARGS="--celery 5.4.0"]
 	$(UV) run --frozen harness run $(NAME) $(ARGS)
@@ -32,6 +32,10 @@ unit: $(SYNCED)
 
 bench: $(SYNCED)  ## record stack start, dispatch, probe and warm-scenario figures
 	$(UV) run --frozen python -m benchmarks.bench
+
+schema: $(SYNCED)  ## rewrite results/record.schema.json from the record's declaration
+	$(UV) run --frozen python -m harness.record > results/record.schema.json.partial
+	mv results/record.schema.json.partial results/record.schema.json
 
 $(SYNCED): pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen

@@ -1,5 +1,4 @@
-"""Server faults any scenario can apply, by name: restart, kill, pause, drop; written once on a stack's Node,
-each one timestamped."""
+"""Server faults by name (restart, kill, pause, drop), applied to a stack's node and timestamped."""
 from __future__ import annotations
 
 import time

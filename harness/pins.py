@@ -4,18 +4,11 @@ from __future__ import annotations
 import json
 
 from harness.errors import HarnessError, last_line
+from harness.packages import EXTRAS, PINNED
 from harness.paths import cache_dir
 from harness.pythons import find_python
 from harness.atomic import write_atomic
 from harness.uv import run_uv
-
-# What every cell pins, so a rerun installs the same set.
-PINNED = ("celery", "kombu", "billiard", "amqp", "vine", "redis", "django",
-          "psycopg2-binary", "psycopg", "psycopg-pool", "setuptools")
-# Extras installed with a pinned package: kombu's redis transport needs packaging from kombu 5.7
-# on (declared only in kombu's own redis extra, which older celery[redis] does not pull in),
-# and psycopg 3 needs its binary libpq build.
-EXTRAS = {"celery": "celery[redis]", "kombu": "kombu[redis]", "psycopg": "psycopg[binary]"}
 
 # Django and driver by Python: Django 3.2 with psycopg2 up to 3.9, Django 5.2 with psycopg 3 after.
 DJANGO_BY_PYTHON = {

@@ -1,5 +1,4 @@
-"""Charts drawn from result files only: the panels a run's records name (registry PANELS), beside the headline
-metric by cell, and the release timeline."""
+"""Charts from result files only: the panels a run's records name, the headline by cell, the release timeline."""
 from __future__ import annotations
 
 from pathlib import Path

@@ -137,7 +137,7 @@ V1_SETTINGS = {"CONN_MAX_AGE": "conn_max_age", "DB_POOL": "db_pool", "DB_SSLMODE
                "TASK_SLEEP_S": "task_sleep_s", "WORK_SLEEP_S": "work_sleep_s", "TXN_STYLE": "txn_style",
                "PARENT_CONN": "parent_conn", "CHILD_HOOK": "child_hook", "TASK_HOOK": "task_hook",
                "GC_ON_FAILURE": "gc_on_failure", "PG_MAX_CONNECTIONS": "pg_max_connections"}
-V1_WORKLOAD = {"WEB_USERS": "users", "WEB_SECONDS": "seconds", "FAULT": "method", "FAULT_AFTER_TASKS": "after_tasks",
+V1_WORKLOAD = {"WEB_USERS": "users", "WEB_SECONDS": "seconds", "FAULT": "fault", "FAULT_AFTER_TASKS": "after_tasks",
                "PAUSE_S": "pause_s", "DOWN_S": "down_s"}
 
 
@@ -166,18 +166,31 @@ def _v1_panels(data: dict) -> list[str]:
     return ["completions"] if data.get("fault") else ["backends"]
 
 
+def _v1_probes(data: dict) -> tuple[dict, dict]:
+    """(series by probe, probe info by probe): schema 1 kept the memory sampler's rate and cost inside `memory`."""
+    series, probes = {"postgres": data.get("series") or {}}, {}
+    if data.get("probe"):
+        probes["postgres"] = data["probe"]
+    if memory := data.get("memory"):
+        info = {key: memory[key] for key in ("hz", "cpu_pct_of_core") if key in memory}
+        series["memory"] = {key: value for key, value in memory.items() if key not in info}
+        probes["memory"] = {**info, "samples": len(series["memory"].get("t", []))}
+    return series, probes
+
+
+V1_TIMINGS = {"worker_start_s": "server_start_s", "worker_stop_s": "server_stop_s"}
+
+
 def from_v1(data: dict) -> dict:
     """A schema-1 record in schema 2's shape: settings grouped, per-probe series, panels named."""
     settings, params = _v1_settings(data.get("settings") or {})
     kind, units = _v1_kind(data.get("settings") or {})
-    series = {"postgres": data.get("series") or {}}
-    if data.get("memory"):
-        series["memory"] = data["memory"]
-    probe = data.get("probe")
+    series, probes = _v1_probes(data)
+    timings = {V1_TIMINGS.get(key, key): value for key, value in (data.get("timings") or {}).items()}
     scenario = {k: v for k, v in data["scenario"].items() if k != "chart"}
     return {**{k: v for k, v in data.items() if k not in ("series", "memory", "probe", "file")},
             "scenario": scenario, "settings": settings, "series": series, "panels": _v1_panels(data),
-            "probes": {"postgres": probe} if probe else {},
+            "probes": probes, "timings": timings,
             "workload": {**data["workload"], "kind": kind, "units": units, "params": params},
             "freeze": data.get("freeze") or {}, "schema_version": SCHEMA_VERSION}
 

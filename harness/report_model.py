@@ -140,10 +140,11 @@ def _host_line(record: dict) -> str:
 
 
 def workload_text(workload: dict) -> str:
-    """'burst: 500 tasks of touch_db' with its parameters, if any."""
+    """'burst: 500 tasks of touch_db' with its parameters, if any ('web_load; users 8, ...' when bounded in time)."""
     tasks = " then ".join(name.rsplit(".", 1)[-1] for name in workload["tasks"])
     params = ", ".join(f"{name} {_value_text(value)}" for name, value in workload.get("params", {}).items())
-    return f"{workload['kind']}: {workload['count']} {workload['units']} of {tasks}{'; ' + params if params else ''}"
+    amount = f": {workload['count']} {workload['units']} of {tasks}" if tasks else ""
+    return f"{workload['kind']}{amount}{'; ' + params if params else ''}"
 
 
 def common_settings(records: list[dict]) -> dict[str, dict[str, Any]]:

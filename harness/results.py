@@ -8,6 +8,7 @@ from pathlib import Path
 import msgspec
 
 from harness.atomic import write_atomic
+from harness.errors import HarnessError
 from harness.paths import results_dir
 from harness.record import CellRecord, encode, upgrade
 
@@ -21,6 +22,10 @@ def cell_filename(index: int, cell_name: str) -> str:
     return f"{index:02d}-{slug}.json"
 
 
+class ResultFileError(HarnessError, ValueError):
+    """A stored file that is not a result record: unreadable JSON, another schema, missing fields."""
+
+
 def write_result(record: CellRecord, path: Path) -> Path:
     return write_atomic(path, encode(record))
 
@@ -30,7 +35,7 @@ def load_record(path: Path) -> dict:
     try:
         return upgrade(json.loads(path.read_text())) | {"file": str(path)}
     except (ValueError, msgspec.ValidationError, KeyError, TypeError) as error:
-        raise ValueError(f"{path}: not a result record ({error})") from None
+        raise ResultFileError(f"{path}: not a result record ({error}); move it away or run the cell again") from None
 
 
 def load_results(directory: Path) -> list[dict]:
@@ -62,4 +67,11 @@ def latest_full_run(scenario: str, cell_names: set[str]) -> Path | None:
 
 
 def _cell_names(run: Path) -> set[str]:
-    return {json.loads(path.read_text())["cell"]["name"] for path in run.glob("*.json")}
+    """The cells a run holds (a file that cannot be read names none; loading it says why)."""
+    names = set()
+    for path in run.glob("*.json"):
+        try:
+            names.add(json.loads(path.read_text())["cell"]["name"])
+        except (ValueError, KeyError, TypeError):
+            continue
+    return names

@@ -1,5 +1,4 @@
-"""Running a scenario: plan the cells, build their envs, start the stack once, then per cell the probes around
-the workload, and one result record."""
+"""Running a scenario: plan, envs, one stack, then per cell the probes around the workload and a record."""
 from __future__ import annotations
 
 import time
@@ -71,10 +70,12 @@ def run_scenario(scenario: Scenario, planned: list[PlannedCell], open_stack: Cal
                 runs.append(measure_cell(stack, scenario, item, envs[item.index], cell_count,
                                          logs / f"run{attempt}" if repeat > 1 else logs))
                 if repeat > 1:
-                    say(f"cell {item.cell.name}: run {attempt} of {repeat}: {headline_words(scenario, runs[-1])}")
+                    say(f"cell {item.cell.name}: run {attempt} of {repeat}: "
+                        f"{headline_words(scenario, runs[-1]['summary'])}")
             record = cell_record(scenario, item, envs[item.index], runs, context)
-            say(f"cell {item.cell.name}: {runs[0]['progress']}, {headline_words(scenario, runs[0])} -> "
-                f"{record.verdict}")
+            median = f" (median of {repeat} runs)" if repeat > 1 else ""
+            say(f"cell {item.cell.name}: {runs[0]['progress']}, {headline_words(scenario, record.summary)}{median} "
+                f"-> {record.verdict}")
             write_result(record, directory / name)
     return directory
 
@@ -87,9 +88,9 @@ def prepared_env(item: PlannedCell, say: Callable[[str], None]) -> CellEnv:
     return env
 
 
-def headline_words(scenario: Scenario, measured: dict) -> str:
+def headline_words(scenario: Scenario, summary: dict) -> str:
     headline = scenario.describe()["headline"]
-    return f"{headline} {measured['summary'].get(headline)}"
+    return f"{headline} {summary.get(headline)}"
 
 
 def migrate_schema(stack, env: CellEnv, logdir: Path) -> None:
@@ -111,8 +112,7 @@ def measure_cell(stack, scenario: Scenario, item: PlannedCell, env: CellEnv, cou
         prefix = f"c{item.index:02d}"
         run = CellRun(stack, project, settings, count, db, dsn, prefix, f"{prefix}-{item.cell.celery}")
         around_workload(run, workload, scenario.probes)
-    derived = scenario.derive(run.summary, {**run.data, "series": run.series.get("postgres"),
-                                            "memory": run.series.get("memory")})
+    derived = scenario.derive(run.summary, {**run.data, "series": run.series})
     return {"run": run, "workload": workload, "count": count, "started_at": started_at,
             "summary": {**run.summary, **derived}, "progress": workload.progress(run.summary)}
 
@@ -140,10 +140,11 @@ def cell_record(scenario: Scenario, item: PlannedCell, env: CellEnv, runs: list[
     verdict comes from the intervals."""
     first, run, claim = runs[0], runs[0]["run"], item.cell.claim
     summaries = [measured["summary"] for measured in runs]
-    stats = combine(summaries) if len(runs) > 1 else None
-    summary = median_summary(summaries, stats) if stats else first["summary"]
-    verdict = interval_verdict(scenario.verdict, summaries, stats) if stats else scenario.verdict(summary)
-    repeats = [Repeat(s, scenario.verdict(s), m["started_at"]) for s, m in zip(summaries, runs)] if stats else None
+    repeated = len(runs) > 1
+    stats = combine(summaries) if repeated else None
+    summary = median_summary(summaries, stats) if repeated else first["summary"]
+    verdict = interval_verdict(scenario.verdict, summaries, stats) if repeated else scenario.verdict(summary)
+    repeats = [Repeat(s, scenario.verdict(s), m["started_at"]) for s, m in zip(summaries, runs)] if repeated else None
     workload = first["workload"]
     return CellRecord(
         scenario=ScenarioInfo(**scenario.describe()),

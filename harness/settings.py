@@ -25,7 +25,7 @@ class WorkerSettings:
     pool: Literal["prefork", "threads", "gevent", "solo"] = "prefork"
     concurrency: int = 2
     max_tasks_per_child: Optional[int] = None
-    time_limit_s: Optional[float] = None  # hard time limit of every task
+    time_limit_s: Optional[int] = None  # hard time limit of every task, whole seconds
     remote_features: bool = False  # gossip, mingle and heartbeat (off: --without-*)
 
 
@@ -82,6 +82,8 @@ GROUPS = ("django", "worker", "tasks", "hooks", "harness")
 GROUP_TYPES = {group: get_type_hints(Settings)[group] for group in GROUPS}
 OWNER = {f.name: group for group, kind in GROUP_TYPES.items() for f in dataclasses.fields(kind)}
 CELERY_NAME = re.compile(r"[a-z][a-z0-9_]*")
+AT_LEAST = {"concurrency": 1, "max_tasks_per_child": 1, "time_limit_s": 1, "pg_max_connections": 10,
+            "conn_max_age": 0, "leak_bytes": 0, "task_sleep_s": 0, "work_sleep_s": 0}
 
 
 def known_names() -> list[str]:
@@ -98,6 +100,8 @@ def build(overrides: dict[str, Any], where: str) -> Settings:
         if name not in OWNER:
             raise HarnessError(f"{where}: unknown setting '{name}' (known: {', '.join(known_names())})")
         _check_type(name, value, get_type_hints(GROUP_TYPES[OWNER[name]])[name], where)
+        if value is not None and name in AT_LEAST and value < AT_LEAST[name]:
+            raise HarnessError(f"{where}: setting '{name}' = {value!r} must be at least {AT_LEAST[name]}")
         groups[OWNER[name]][name] = value
     celery = dict(overrides.get("celery") or {})
     if bad := [name for name in celery if not CELERY_NAME.fullmatch(name)]:

@@ -1,5 +1,4 @@
-"""A scenario's metric across every release in a range: measured (or reused from the bisect cache), charted,
-with the releases where the verdict flips marked."""
+"""A scenario's metric across every release in a range: measured or reused, charted, verdict flips marked."""
 from __future__ import annotations
 
 import json

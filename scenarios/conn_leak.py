@@ -38,7 +38,7 @@ def _hook(name: str) -> Claim:
 
 def derive(summary: dict, data: dict) -> dict:
     """Connections by state per phase, plus what went wrong beyond the workload's own failures."""
-    numbers = phase_numbers(data["series"], data["phases"], BASELINE_S)
+    numbers = phase_numbers(data["series"]["postgres"], data["phases"], BASELINE_S)
     reported = data.get("tasks_reported")
     # the web load's failed requests and the worker's failures beyond the workload's own: whichever the cell has
     unexpected = summary.get("request_failures", 0) + sum(

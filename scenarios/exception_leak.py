@@ -67,7 +67,7 @@ def growth_shape(first, second) -> str:
 
 def derive(summary: dict, data: dict) -> dict:
     """Slopes of child RSS per failing and per control task, halves of the failing phase, gc objects, extremes."""
-    memory, rows = data["memory"], data["rows"]
+    memory, rows = data["series"].get("memory"), data["rows"]
     if not memory or not memory["t"]:
         return dict.fromkeys(DERIVED)
     fail_x, fail_y = _phase(memory, rows, FAIL_TASK)

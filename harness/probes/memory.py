@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import psutil
 
 from harness.cellrun import CellRun
+from harness.errors import HarnessError
 from harness.leakfit import tasks_done
 from harness.probes.base import Probe, sampling_info
 from harness.sampling import PeriodicSampling
@@ -59,6 +60,9 @@ class MemoryProbe(Probe):
 
     @contextmanager
     def measure(self, run: CellRun):
+        if not run.server.pid or not psutil.pid_exists(run.server.pid):
+            raise HarnessError(f"memory probe: the worker's main process is not visible from here "
+                               f"(pid {run.server.pid}); it needs a worker whose host pid is known")
         with MemorySampler(run.server.pid) as sampler:
             yield
         finishes = sorted(row.finished for row in run.data.get("rows", []))

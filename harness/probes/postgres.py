@@ -9,11 +9,11 @@ import psycopg
 
 from harness.cellrun import CellRun
 from harness.errors import HarnessError
+from harness.harness_conn import PROBE_APP, probe_connection
 from harness.pglimits import too_many_connections
 from harness.probes.base import Probe, sampling_info
 from harness.sampling import PeriodicSampling
 
-PROBE_APP = "celery-repro-probe"
 STATES = ("active", "idle", "idle in transaction", "idle in transaction (aborted)")
 
 ACTIVITY_SQL = """
@@ -33,11 +33,6 @@ WHERE datname = %(db)s AND backend_type = 'client backend' AND application_name 
 """
 COLUMNS = ("sessions", "backends", "active", "idle", "idle_in_transaction", "idle_in_transaction_age_s",
            "locks_held_idle_in_transaction", "waiting_on_lock")
-
-
-def probe_connection(dsn: str) -> psycopg.Connection:
-    """An autocommit connection tagged so that the probes never count themselves."""
-    return psycopg.connect(dsn, autocommit=True, application_name=PROBE_APP)
 
 
 def sessions_total(conn: psycopg.Connection, db: str) -> int:

@@ -1,5 +1,4 @@
-"""The Compose stack: the servers of compose/compose.yaml in one Compose project, and cell processes as one-off
-containers of an image built from their pins."""
+"""The Compose stack: compose.yaml's servers in one project, cell processes as one-off containers."""
 from __future__ import annotations
 
 import os

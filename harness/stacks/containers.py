@@ -1,5 +1,4 @@
-"""A server container of a Compose project as a node: found by its labels, restarted, paused or dropped via the docker
-SDK, healthy again before a fault ends."""
+"""A Compose server container as a node: found by its labels, faulted through the docker SDK, healthy again."""
 from __future__ import annotations
 
 import time

@@ -5,7 +5,7 @@ import hashlib
 import json
 import re
 
-from harness.pins import EXTRAS, PINNED
+from harness.packages import EXTRAS, PINNED
 
 GUNICORN = "23.0.0"  # the web side of the image; Python 3.6 needs an older release
 GUNICORN_BY_PYTHON = {"3.6": "21.2.0"}

@@ -1,5 +1,4 @@
-"""Running one process of ours under mirakuru (a server, or a cell's ProcessSpec): start until it answers, stop by
-pid."""
+"""One process of ours under mirakuru (a server, or a cell's ProcessSpec): started until it answers, stopped by pid."""
 from __future__ import annotations
 
 import os

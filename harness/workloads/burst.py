@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from harness.cellrun import CellRun
 from harness.ledger import ledger_counts, ledger_errors, ledger_rows, wait_for_drain
-from harness.probes.postgres import probe_connection
+from harness.harness_conn import probe_connection
 from harness.sut.worker import Worker
 from harness.workloads.base import Workload
 

@@ -1,14 +1,15 @@
-"""The faulted burst: half a burst, a fault on the cell's broker while the other half is published, then a
-bounded wait for whatever still arrives (late redelivery included)."""
+"""The faulted burst: half a burst, a fault on the broker while the rest is published, a bounded wait after."""
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from harness.cellrun import CellRun
+from harness.errors import HarnessError
 from harness.faults import Fault
 from harness.ledger import wait_for_drain
-from harness.probes.postgres import probe_connection
+from harness.harness_conn import probe_connection
 from harness.workloads.burst import Burst, read_ledger
 
 
@@ -21,6 +22,10 @@ class FaultedBurst(Burst):
     kind = "faulted_burst"
     panels = ("completions",)
 
+    def __post_init__(self) -> None:
+        if self.then:
+            raise HarnessError("FaultedBurst runs one task name; `then` is for Burst")
+
     def describe(self) -> str:
         return f"{super().describe()}, broker {self.fault.method} after {self.fault.after_tasks} tasks"
 
@@ -32,6 +37,7 @@ class FaultedBurst(Burst):
     def run(self, run: CellRun) -> None:
         first, node = run.count // 2, run.stack.node(run.settings.harness.broker)
         with probe_connection(run.dsn) as ledger:
+            time.sleep(self.baseline_s)
             run.mark("dispatch")
             early = run.project.dispatch([self.task], first, run.prefix)
             reached = wait_for_drain(ledger, run.prefix, min(self.fault.after_tasks, first), self.drain_timeout_s)

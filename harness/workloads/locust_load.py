@@ -1,7 +1,9 @@
-"""Headless locust load on a web server, bounded in users and time, with the request mix given as data; run as
-its own process (locust patches the interpreter with gevent):
+"""Headless locust load on a web server, bounded in users and time, the request mix given as data.
+
+Run as its own process (locust patches the interpreter with gevent):
 python -m harness.workloads.locust_load URL USERS SECONDS MIX.json OUT.json
-MIX.json: {"paths": {"/work/orm_query/": 7, ...}, "expected_status": {"/work/fail_in_transaction/": 500}}"""
+MIX.json: {"paths": {"/work/orm_query/": 7, ...}, "expected_status": {"/work/fail_in_transaction/": 500}}
+"""
 from __future__ import annotations
 
 import json

@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 from harness.paths import REPO_ROOT
-from harness.pins import PINNED, install_lines, resolve
+from harness.packages import PINNED
+from harness.pins import install_lines, resolve
 from harness.stacks.compose import PASSWORDS, PORT_VARIABLES, VERSION_COMMANDS
 from harness.stacks.images import GUNICORN, arg_name, build_args
 

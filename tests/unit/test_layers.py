@@ -5,7 +5,8 @@ from pathlib import Path
 from harness.paths import REPO_ROOT
 
 HARNESS = REPO_ROOT / "harness"
-ABOVE_STACKS = ("harness.sut", "harness.matrix", "harness.runner", "harness.workloads", "harness.probes", "scenarios")
+ABOVE_STACKS = ("harness.sut", "harness.matrix", "harness.runner", "harness.workloads", "harness.probes", "scenarios",
+                "harness.pins", "harness.envs", "harness.uv")
 
 
 def module_name(path: Path) -> str:

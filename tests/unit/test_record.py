@@ -14,7 +14,7 @@ SCHEMA_FILE = REPO_ROOT / "results" / "record.schema.json"
 
 
 def test_the_schema_in_results_is_the_one_the_type_generates():
-    assert json.loads(SCHEMA_FILE.read_text()) == json_schema(), "run: python -m harness.record > " + str(SCHEMA_FILE)
+    assert json.loads(SCHEMA_FILE.read_text()) == json_schema(), "run: make schema"
 
 
 def test_a_record_validates_against_the_schema_and_a_wrong_one_does_not():
@@ -49,3 +49,9 @@ def test_schema_1_cells_of_every_kind_get_their_workload_and_panels():
     assert (as_fault["workload"]["kind"], as_fault["panels"]) == ("faulted_burst", ["completions"])
     assert as_fault["settings"]["harness"]["broker"] == "rabbitmq"
     assert as_fault["settings"]["celery"] == {"broker_heartbeat": 4}
+
+
+def test_whole_second_settings_stay_whole_through_the_record():
+    record = upgrade(make_record(settings={"time_limit_s": 15, "conn_max_age": 60}))
+    assert record["settings"]["worker"]["time_limit_s"] == 15
+    assert isinstance(record["settings"]["worker"]["time_limit_s"], int)

@@ -141,6 +141,10 @@ def test_a_declaration_built_from_existing_parts_loads():
     ({"settings": {"pool": "forking"}}, r"setting 'pool' = 'forking' is not one of 'prefork', 'threads'"),
     ({"settings": {"concurrency": "4"}}, r"setting 'concurrency' = '4' is not an int"),
     ({"settings": {"celery": {"TASK_ACKS_LATE": True}}}, r"Celery setting names are lowercase"),
+    ({"settings": {"time_limit_s": 0}}, r"setting 'time_limit_s' = 0 must be at least 1"),
+    ({"settings": {"time_limit_s": 1.5}}, r"setting 'time_limit_s' = 1.5 is not an int or None"),
+    ({"settings": {"max_tasks_per_child": -1}}, r"setting 'max_tasks_per_child' = -1 must be at least 1"),
+    ({"settings": {"concurrency": 0}}, r"setting 'concurrency' = 0 must be at least 1"),
     ({"workload": "burst"}, r"scenario probe_test: unknown workload 'burst' \(known: Burst, FaultedBurst, WebLoad\)"),
     ({"probes": ("postgres", "memroy")}, r"scenario probe_test: unknown probe 'memroy' \(known: postgres, memory, "),
 ])

@@ -9,7 +9,8 @@ from harness.record import SCHEMA_VERSION, json_schema, upgrade
 from harness.results import load_results
 from tests.records import make_record
 
-V1_RUN = REPO_ROOT / "tests" / "fixtures" / "v1" / "conn_max_age" / "20261202T183820Z"
+V1 = REPO_ROOT / "tests" / "fixtures" / "v1"
+V1_RUN = V1 / "conn_max_age" / "20261202T183820Z"
 SCHEMA_FILE = REPO_ROOT / "results" / "record.schema.json"
 
 
@@ -55,3 +56,31 @@ def test_whole_second_settings_stay_whole_through_the_record():
     record = upgrade(make_record(settings={"time_limit_s": 15, "conn_max_age": 60}))
     assert record["settings"]["worker"]["time_limit_s"] == 15
     assert isinstance(record["settings"]["worker"]["time_limit_s"], int)
+
+
+@pytest.mark.parametrize("scenario, kind, panels, probes", [
+    ("exception_leak", "burst", ["child_rss"], ["postgres", "memory"]),
+    ("broker_restart", "faulted_burst", ["completions"], ["postgres"]),
+    ("conn_leak", "web_load", ["connection_states"], ["postgres"]),
+    ("fork_inherited_conn", "burst", ["backends"], ["postgres"]),
+])
+def test_stored_schema_1_cells_of_every_scenario_load_with_their_numbers(scenario, kind, panels, probes):
+    [path] = (V1 / scenario).glob("*/*.json")
+    old, record = json.loads(path.read_text()), load_results(path.parent)[0]
+    assert (record["summary"], record["verdict"]) == (old["summary"], old["verdict"])
+    assert (record["workload"]["kind"], record["panels"], list(record["probes"])) == (kind, panels, probes)
+    assert "worker_start_s" not in record["timings"] and record["timings"]["server_start_s"] > 0
+
+
+def test_a_schema_1_memory_series_keeps_its_samples_and_moves_its_rate_to_the_probe():
+    [path] = (V1 / "exception_leak").glob("*/*.json")
+    old, record = json.loads(path.read_text()), load_results(path.parent)[0]
+    assert record["series"]["memory"]["child_rss_mb"] == old["memory"]["child_rss_mb"]
+    assert record["probes"]["memory"] == {"hz": old["memory"]["hz"], "samples": len(old["memory"]["t"]),
+                                          "cpu_pct_of_core": old["memory"]["cpu_pct_of_core"]}
+
+
+def test_a_schema_1_fault_cell_names_its_fault_as_the_workload_does_today():
+    [path] = (V1 / "broker_restart").glob("*/*.json")
+    record = load_results(path.parent)[0]
+    assert record["workload"]["params"]["fault"] == "kill" and record["fault"]["method"] == "kill"

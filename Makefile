@@ -4,7 +4,7 @@ ARGS ?=
 UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 SYNCED := .venv/.synced
 
-.PHONY: scenario report list bisect timeline claims test unit bench schema clean-cache
+.PHONY: scenario report list bisect timeline claims test unit bench schema engine engine-stop images clean-cache
 
 scenario: $(SYNCED)  ## run one scenario: make scenario NAME=conn_max_age [ARGS="--celery 5.4.0"]
 	$(UV) run --frozen harness run $(NAME) $(ARGS)
@@ -44,6 +44,15 @@ $(SYNCED): pyproject.toml uv.lock | $(UV)
 $(CURDIR)/.tools/bin/uv:
 	python3 -m venv $(CURDIR)/.tools
 	$(CURDIR)/.tools/bin/pip install --quiet uv
+
+engine:  ## install and start a Docker engine for --stack compose (root; fenced to loopback and its own bridges)
+	bash compose/engine.sh start
+
+engine-stop:  ## stop the engine that make engine started
+	bash compose/engine.sh stop
+
+images:  ## build the Compose backend's images from the Debian mirror where no registry is in reach
+	bash compose/images.sh all
 
 clean-cache:  ## forget cached cell virtualenvs and resolved pins
 	rm -rf $${REPRO_CACHE_DIR:-$${XDG_CACHE_HOME:-$$HOME/.cache}/celery-repro}

@@ -16,20 +16,22 @@ def max_connections(stack, limit: int | None):
     if limit is None:
         yield
         return
-    _set(stack, limit)
+    before = set_max_connections(stack, limit)
     try:
         yield
     finally:
-        _set(stack, None)
+        set_max_connections(stack, before)
 
 
-def _set(stack, limit: int | None) -> None:
+def set_max_connections(stack, limit: int) -> int:
+    """max_connections = `limit` (ALTER SYSTEM, and a restart if that changes it); the value it had before."""
     with psycopg.connect(stack.admin_dsn(), autocommit=True) as conn:
-        if limit is None:
-            conn.execute("ALTER SYSTEM RESET max_connections")
-        else:
+        before = int(conn.execute("SHOW max_connections").fetchone()[0])
+        if before != limit:
             conn.execute(f"ALTER SYSTEM SET max_connections = {int(limit)}")
-    stack.node("postgres").restart()
+    if before != limit:
+        stack.node("postgres").restart()
+    return before
 
 
 def too_many_connections(log_text: str) -> int:

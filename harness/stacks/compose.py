@@ -7,15 +7,18 @@ import secrets
 import shutil
 import subprocess
 import time
+from contextlib import nullcontext
 from urllib.parse import quote
 
 import psycopg
 
 from harness.errors import HarnessError, last_line
 from harness.paths import REPO_ROOT
+from harness.pglimits import set_max_connections
 from harness.stacks.base import ProcessSpec, listening_at
 from harness.stacks.containers import HEALTHY_TIMEOUT_S, ContainerNode, exec_in, find_container
 from harness.stacks.images import build_args, image_name, minor
+from harness.stacks.offline import python_base, server_variables, use_local_images, wheelhouse
 from harness.stacks.one_off import ContainerProcess, container_environment, container_name
 from harness.stacks.process import free_port
 from harness.stacks.servers import REDIS_DATABASES
@@ -29,6 +32,7 @@ VERSION_COMMANDS = {"postgres": (["postgres", "--version"], r"\(PostgreSQL\) (\S
                     "redis-aof": (["redis-server", "--version"], r"v=(\S+)"),
                     "rabbitmq": (["rabbitmqctl", "version"], r"(\S+)")}
 RABBIT_USER = "repro"
+PG_MAX_CONNECTIONS = 200  # the local backend's Postgres has the same
 BUILD_TIMEOUT_S = 1800  # a cold image: the Python base image and every pin from PyPI
 CELL_IMAGE = "REPRO_CELL_IMAGE"  # the image of compose.yaml's worker and web services
 IN_NETWORK_PORTS = {"postgres": 5432, "redis": 6379, "redis-aof": 6379, "rabbitmq": 5672}
@@ -48,10 +52,21 @@ def docker_client():
     except Exception as error:
         raise HarnessError(f"no Docker engine is reachable at {host} ({type(error).__name__}): "
                            "--stack compose needs Docker with the compose plugin; use --stack local") from None
-    if shutil.which("docker") is None or subprocess.run(["docker", "compose", "version"],
-                                                        capture_output=True).returncode != 0:
-        raise HarnessError("the Docker engine answers but `docker compose` (the Compose v2 plugin) is missing")
+    compose_v2()
     return client
+
+
+def compose_v2() -> str:
+    """The version of the `docker compose` plugin, or a one-line HarnessError saying that Compose v2 is needed."""
+    done = subprocess.run(["docker", "compose", "version", "--short"], capture_output=True, text=True) \
+        if shutil.which("docker") else None
+    version = done.stdout.strip().lstrip("v") if done and done.returncode == 0 else ""
+    if version.startswith("2"):
+        return version
+    v1 = shutil.which("docker-compose")
+    found = f"{v1} is Compose v1; " if v1 else ""
+    raise HarnessError(f"{found}--stack compose needs Compose v2, the `docker compose` plugin (make engine installs "
+                       "it)")
 
 
 class ComposeStack:
@@ -67,16 +82,21 @@ class ComposeStack:
         self.ports = {service: free_port() for service in PORT_VARIABLES}
         self.vhosts: set[str] = set()
         self.images: set[str] = set()
+        self.local_images = False
 
     def variables(self) -> dict[str, str]:
-        """What compose.yaml interpolates: the passwords and the host ports of this project."""
-        return {**self.passwords, **{PORT_VARIABLES[name]: str(port) for name, port in self.ports.items()}}
+        """What compose.yaml interpolates: the passwords, the host ports of this project, the local server image."""
+        ports = {PORT_VARIABLES[name]: str(port) for name, port in self.ports.items()}
+        return {**self.passwords, **ports, **(server_variables() if self.local_images else {})}
 
     def __enter__(self) -> "ComposeStack":
         self.client = self.client or docker_client()
+        self.local_images = use_local_images(self.client)
         started = time.monotonic()
         try:
             self.compose("up", "--detach", "--wait", "--wait-timeout", str(HEALTHY_TIMEOUT_S), *self.services)
+            if "postgres" in self.services:  # as the local server's (ALTER SYSTEM: a cell may change it)
+                set_max_connections(self, PG_MAX_CONNECTIONS)
         except BaseException:
             self.__exit__()
             raise
@@ -152,12 +172,17 @@ class ComposeStack:
         return {self.ports[service]: f"{service}:{port}" for service, port in IN_NETWORK_PORTS.items()}
 
     def image(self, python_version: str, pins: dict[str, str]) -> str:
-        """compose/Dockerfile built with this Python and these pins (harness.stacks.images), once per run."""
+        """compose/Dockerfile built with this Python and these pins (harness.stacks.images), once per run; with the
+        local images, on this machine's build of that Python and from wheels built here."""
         args = build_args(minor(python_version), pins)
+        if self.local_images:
+            args["BASE_IMAGE"] = python_base(self.client, minor(python_version))
         image = image_name(args)
         if image not in self.images:
-            self.compose("build", *[f"--build-arg={key}={value}" for key, value in args.items()], BACKGROUND,
-                         env={CELL_IMAGE: image}, timeout=BUILD_TIMEOUT_S)
+            with wheelhouse(image.rpartition("-")[2], minor(python_version), args) if self.local_images \
+                    else nullcontext({}) as wheels:
+                self.compose("build", *[f"--build-arg={key}={value}" for key, value in {**args, **wheels}.items()],
+                             BACKGROUND, env={CELL_IMAGE: image}, timeout=BUILD_TIMEOUT_S)
             self.images.add(image)
         return image
 

@@ -16,7 +16,7 @@ from harness.paths import DJANGO_PROJECT
 from harness.settings import build
 from harness.stacks import open_stack
 from harness.stacks.base import ProcessSpec
-from harness.stacks.compose import ComposeStack
+from harness.stacks.compose import ComposeStack, compose_v2
 from harness.stacks.images import build_args, image_name
 from harness.stacks.one_off import container_environment, main_pid
 from harness.sut import web
@@ -40,6 +40,18 @@ def test_run_with_compose_and_no_engine_is_one_line_and_exit_2():
     assert done.returncode == 2
     [line] = done.stdout.strip().splitlines()
     assert line.startswith(f"error: no Docker engine is reachable at {NO_ENGINE}") and "--stack local" in line
+
+
+def test_compose_v1_alone_is_refused_in_one_line_naming_v2(tmp_path, monkeypatch):
+    """bookworm's docker-compose 1.29 next to a docker client without the compose plugin (both stand-ins here:
+    what is checked is the refusal, which no real engine can show)."""
+    (tmp_path / "docker").write_text("#!/bin/sh\necho \"docker: unknown command: docker compose\" >&2; exit 1\n")
+    (tmp_path / "docker-compose").write_text("#!/bin/sh\necho 1.29.2\n")
+    for tool in ("docker", "docker-compose"):
+        (tmp_path / tool).chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(HarnessError, match=r"docker-compose is Compose v1; --stack compose needs Compose v2"):
+        compose_v2()
 
 
 WORKER = ("python -m celery -A repro worker --loglevel=INFO --hostname=c00-5.5.3@%h --pool=prefork --concurrency=1 "

@@ -6,7 +6,7 @@ from harness.paths import REPO_ROOT
 
 HARNESS = REPO_ROOT / "harness"
 ABOVE_STACKS = ("harness.sut", "harness.matrix", "harness.runner", "harness.workloads", "harness.probes", "scenarios",
-                "harness.pins", "harness.envs", "harness.uv")
+                "harness.pins", "harness.envs")
 
 
 def module_name(path: Path) -> str:

@@ -1,11 +1,15 @@
 """The result record type: its JSON Schema kept in results/, schema-1 files read through the migration."""
+import io
 import json
+import shutil
 
 import jsonschema
 import pytest
+from rich.console import Console
 
 from harness.paths import REPO_ROOT
 from harness.record import SCHEMA_VERSION, json_schema, upgrade
+from harness.report import build_report
 from harness.results import load_results
 from tests.records import make_record
 
@@ -84,3 +88,13 @@ def test_a_schema_1_fault_cell_names_its_fault_as_the_workload_does_today():
     [path] = (V1 / "broker_restart").glob("*/*.json")
     record = load_results(path.parent)[0]
     assert record["workload"]["params"]["fault"] == "kill" and record["fault"]["method"] == "kill"
+
+
+@pytest.mark.parametrize("scenario", ["conn_max_age", "exception_leak", "broker_restart", "conn_leak",
+                                      "fork_inherited_conn"])
+def test_stored_schema_1_runs_render_with_a_notice_instead_of_a_new_judgement(scenario, tmp_path):
+    [run] = (V1 / scenario).glob("*")
+    copy = shutil.copytree(run, tmp_path / scenario / run.name)
+    page, chart = build_report(copy, Console(file=io.StringIO()))
+    text = page.read_text()
+    assert "scenario changed since this run" in text and chart.stat().st_size > 10_000

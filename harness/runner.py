@@ -72,7 +72,9 @@ def run_scenario(scenario: Scenario, planned: list[PlannedCell], open_stack: Cal
                 if repeat > 1:
                     say(f"cell {item.cell.name}: run {attempt} of {repeat}: "
                         f"{headline_words(scenario, runs[-1]['summary'])}")
-            record = cell_record(scenario, item, envs[item.index], runs, context)
+            env = envs[item.index]
+            installed = stack.installed(env.python_version, item.pins) or env.freeze
+            record = cell_record(scenario, item, env, runs, {**context, "freeze": installed})
             median = f" (median of {repeat} runs)" if repeat > 1 else ""
             say(f"cell {item.cell.name}: {runs[0]['progress']}, {headline_words(scenario, record.summary)}{median} "
                 f"-> {record.verdict}")
@@ -149,7 +151,7 @@ def cell_record(scenario: Scenario, item: PlannedCell, env: CellEnv, runs: list[
     return CellRecord(
         scenario=ScenarioInfo(**scenario.describe()),
         cell=CellInfo(item.index, item.cell.name, ClaimInfo(claim.expect, claim.source) if claim else None),
-        pins=item.pins, freeze=env.freeze, python=env.python_version, settings=run.settings,
+        pins=item.pins, python=env.python_version, settings=run.settings,
         workload=WorkloadInfo(workload.kind, workload.tasks, first["count"], workload.unit + "s", workload.params()),
         started_at=first["started_at"], finished_at=datetime.now(timezone.utc).isoformat(),
         timings={**run.timings, "env_reused": env.reused}, probes=run.probes, series=run.series, panels=run.panels,

@@ -78,6 +78,10 @@ class Stack(Protocol):
     def broker_url(self, broker: str, index: int) -> str:
         """A broker URL private to cell number `index` ('redis', 'redis-aof' or 'rabbitmq')."""
 
+    def installed(self, python_version: str, pins: dict[str, str]) -> dict[str, str] | None:
+        """Package -> version as a cell's processes run with them here, when that is not the cell's own virtualenv
+        (None: it is)."""
+
     def node(self, service: str) -> Node:
         """One server of the stack, for faults."""
 

@@ -186,6 +186,13 @@ class ComposeStack:
             self.images.add(image)
         return image
 
+    def installed(self, python_version: str, pins: dict[str, str]) -> dict[str, str]:
+        """The cell image's own `pip freeze` (written when it was built): its pins, and whatever else pip chose."""
+        output = self.client.containers.run(self.image(python_version, pins), ["cat", "/pip-freeze.txt"],
+                                            entrypoint=[], remove=True, network_disabled=True)
+        lines = (line.split("==", 1) for line in output.decode().splitlines() if "==" in line)
+        return {name.lower(): version for name, version in lines}
+
     def start_process(self, spec: ProcessSpec) -> ContainerProcess:
         """A detached one-off container of a cell service with the spec's image and environment (passed by name, so
         no password is on a command line); a spec's port is published on a free loopback port."""

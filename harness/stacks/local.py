@@ -46,6 +46,10 @@ class LocalStack:
         self.start_s = round(time.monotonic() - started, 3)
         return self
 
+    def installed(self, python_version: str, pins: dict[str, str]) -> None:
+        """Cell processes run from the cell's own virtualenv."""
+        return None
+
     def __exit__(self, *exc) -> None:
         failures, interrupted = [], None
         for server in reversed(list(self.servers.values())):

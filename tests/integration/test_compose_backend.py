@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 
 from harness.errors import HarnessError
-from harness.runner import plan, run_scenario
-from harness.scenario import get_scenario
 from harness.stacks.compose import ComposeStack, docker_client
+from tests.integration.conftest import run_cells_on
 
 pytestmark = [pytest.mark.integration, pytest.mark.compose]
 ENGINE_DIR = Path(os.environ.get("REPRO_ENGINE_DIR", "/run/celery-repro-engine"))
@@ -76,12 +75,7 @@ def test_no_password_is_on_a_command_line_or_in_a_log_of_the_servers(engine):
 
 
 def run_on_compose(tmp_path_factory, scenario_name: str, cells: list[str], tasks: int) -> dict[str, dict]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("REPRO_RESULTS_DIR", str(tmp_path_factory.mktemp("results")))
-        scenario = get_scenario(scenario_name)
-        directory = run_scenario(scenario, plan(scenario, names=cells), ComposeStack, print, count=tasks)
-    records = [json.loads(path.read_text()) for path in sorted(directory.glob("*.json"))]
-    return {record["cell"]["name"]: record for record in records}
+    return run_cells_on(ComposeStack, tmp_path_factory, scenario_name, cells, tasks)
 
 
 @pytest.fixture(scope="module")
@@ -95,6 +89,12 @@ def test_conn_max_age_in_containers_reuses_on_5_5_3_and_not_on_5_7_0(conn_max_ag
     assert reusing["summary"]["tasks_executed"] == closing["summary"]["tasks_executed"] == 100
     assert reusing["summary"]["sessions_opened"] <= 4 and reusing["verdict"] == "fixed"
     assert 0.95 <= closing["summary"]["sessions_per_task"] <= 1.1 and closing["verdict"] == "broken"
+
+
+def test_a_compose_cell_records_what_its_image_installed(conn_max_age):
+    record = conn_max_age["5.5.3"]
+    assert record["freeze"]["celery"] == "5.5.3" and record["freeze"]["kombu"] == record["pins"]["kombu"]
+    assert "gunicorn" in record["freeze"] and "click" in record["freeze"]  # the image's, with what pip chose
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@
 # fails at once), IPv6 off, and the DOCKER-USER chain drops what a container sends out of the engine's bridges.
 set -euo pipefail
 
+HERE=$(cd "$(dirname "$0")" && pwd)
 STATE=${REPRO_ENGINE_DIR:-/run/celery-repro-engine}
 PIDFILE=$STATE/dockerd.pid
 LOG=$STATE/dockerd.log
@@ -21,18 +22,11 @@ die() { say "$*"; exit 2; }
 
 [ "$(id -u)" = 0 ] || die "needs root (it installs packages, runs dockerd and sets iptables rules)"
 
-debian_mirror() {  # the system's own Debian mirror, read from its sources (never changed)
-  local uri
-  uri=$(grep -hoE '^(URIs:|deb) +https?://[^ ]+/debian/?' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list \
-        2>/dev/null | head -n1 | awk '{print $2}')
-  echo "${uri:-http://deb.debian.org/debian}"
-}
-
 install_compose_v2() (  # the docker-compose package of Debian's trixie suite, fetched with a separate apt state
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
   mkdir -p "$tmp/state/lists/partial" "$tmp/cache/archives/partial"
-  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $(debian_mirror) $COMPOSE_SUITE main" \
+  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $(sh "$HERE/debian-mirror.sh") $COMPOSE_SUITE main" \
     > "$tmp/sources.list"
   apt=(apt-get -qq -o "Dir::State=$tmp/state" -o "Dir::Cache=$tmp/cache"
              -o "Dir::Etc::SourceList=$tmp/sources.list" -o "Dir::Etc::SourceParts=/dev/null"

@@ -21,12 +21,7 @@ die() { say "$*"; exit 2; }
 
 exists() { [ "$REBUILD" = 0 ] && docker image inspect "$1" >/dev/null 2>&1; }
 
-mirror() {  # the system's own Debian mirror, read from its apt sources
-  local uri
-  uri=$(grep -hoE '^(URIs:|deb) +https?://[^ ]+/debian/?' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list \
-        2>/dev/null | head -n1 | awk '{print $2}')
-  echo "${uri:-http://deb.debian.org/debian}"
-}
+mirror() { sh debian-mirror.sh; }  # the system's own Debian mirror (images.sh runs in compose/)
 
 rootfs() {  # rootfs NAME PACKAGES CHANGES [mmdebstrap options...]: a minbase bookworm with PACKAGES, imported as
   # NAME with the image settings CHANGES (newline-separated); tagged NAME only once the import is whole

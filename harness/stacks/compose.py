@@ -82,6 +82,7 @@ class ComposeStack:
         self.ports = {service: free_port() for service in PORT_VARIABLES}
         self.vhosts: set[str] = set()
         self.images: set[str] = set()
+        self.freezes: dict[str, dict[str, str]] = {}  # image -> its pip freeze, read once
         self.local_images = False
 
     def variables(self) -> dict[str, str]:
@@ -188,10 +189,13 @@ class ComposeStack:
 
     def installed(self, python_version: str, pins: dict[str, str]) -> dict[str, str]:
         """The cell image's own `pip freeze` (written when it was built): its pins, and whatever else pip chose."""
-        output = self.client.containers.run(self.image(python_version, pins), ["cat", "/pip-freeze.txt"],
-                                            entrypoint=[], remove=True, network_disabled=True)
-        lines = (line.split("==", 1) for line in output.decode().splitlines() if "==" in line)
-        return {name.lower(): version for name, version in lines}
+        image = self.image(python_version, pins)
+        if image not in self.freezes:
+            output = self.client.containers.run(image, ["cat", "/pip-freeze.txt"], remove=True,
+                                                network_disabled=True)
+            lines = (line.split("==", 1) for line in output.decode().splitlines() if "==" in line)
+            self.freezes[image] = {name.lower(): version for name, version in lines}
+        return self.freezes[image]
 
     def start_process(self, spec: ProcessSpec) -> ContainerProcess:
         """A detached one-off container of a cell service with the spec's image and environment (passed by name, so

@@ -33,9 +33,12 @@ def use_local_images(client) -> bool:
     mode = os.environ.get("REPRO_IMAGES", "auto")
     if mode not in ("auto", "local", "official"):
         raise HarnessError(f"REPRO_IMAGES={mode!r}: use local, official or leave it unset")
-    if mode == "local" and not image_exists(client, SERVERS_IMAGE):
+    if mode == "official":
+        return False
+    present = image_exists(client, SERVERS_IMAGE)
+    if mode == "local" and not present:
         raise HarnessError(f"REPRO_IMAGES=local but {SERVERS_IMAGE} is missing: run make images")
-    return mode == "local" or (mode == "auto" and image_exists(client, SERVERS_IMAGE))
+    return present
 
 
 def server_variables() -> dict[str, str]:

@@ -19,21 +19,31 @@ def main():
     parser.add_argument("--count", type=int, required=True, help="how many of each task")
     parser.add_argument("--prefix", required=True, help="dispatch ids are PREFIX-00000, PREFIX-00001, ...")
     parser.add_argument("--start", type=int, default=0, help="number of the first dispatch id")
+    parser.add_argument("--interleave", action="store_true",
+                        help="send the tasks in rounds (A, B, A, B, ...) instead of all of A, then all of B")
     args = parser.parse_args()
     started, failed = time.time(), []
     with app.producer_or_acquire() as producer:
-        for offset, task in enumerate(args.task):
-            for index in range(args.start + offset * args.count, args.start + (offset + 1) * args.count):
-                try:
-                    policy = RETRY_POLICY if time.time() - started < RETRY_FOR_S else NO_RETRY
-                    app.send_task(task, task_id="%s-%05d" % (args.prefix, index), producer=producer,
-                                  retry=True, retry_policy=policy)
-                except Exception as exc:  # the broker stayed away longer than the retry policy
-                    failed.append(index)
-                    last_error = "%s: %s" % (type(exc).__name__, exc)
+        for index, task in messages(args.task, args.count, args.start, args.interleave):
+            try:
+                policy = RETRY_POLICY if time.time() - started < RETRY_FOR_S else NO_RETRY
+                app.send_task(task, task_id="%s-%05d" % (args.prefix, index), producer=producer,
+                              retry=True, retry_policy=policy)
+            except Exception as exc:  # the broker stayed away longer than the retry policy
+                failed.append(index)
+                last_error = "%s: %s" % (type(exc).__name__, exc)
     print(json.dumps({"dispatch_started": started, "dispatch_finished": time.time(),
                       "count": args.count * len(args.task), "publish_failed": failed,
                       "publish_error": last_error if failed else ""}))
+
+
+def messages(tasks, count, start, interleave):
+    """(dispatch index, task) in sending order: ids are numbered in that order from `start`."""
+    if interleave:
+        order = [task for _ in range(count) for task in tasks]
+    else:
+        order = [task for task in tasks for _ in range(count)]
+    return [(start + offset, task) for offset, task in enumerate(order)]
 
 
 if __name__ == "__main__":

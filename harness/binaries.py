@@ -16,6 +16,7 @@ KNOWN = {
     "rabbitmqctl": ("/usr/lib/rabbitmq/bin", "rabbitmq-server"),
     "epmd": ("/usr/lib/erlang/bin", "erlang-base"),
     "openssl": ("/usr/bin", "openssl"),
+    "patch": ("/usr/bin", "patch"),
 }
 
 

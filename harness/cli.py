@@ -10,6 +10,7 @@ from typing import List, Optional
 import functools
 import json
 import os
+import re
 
 import typer
 from rich.console import Console
@@ -18,6 +19,7 @@ from rich.markup import escape
 from harness import releases
 from harness.bisect import bisect
 from harness.errors import HarnessError
+from harness.patches import patch_file
 from harness.report import build_report, print_claims
 from harness.report_model import build
 from harness.results import latest_full_run, latest_run, load_results
@@ -74,7 +76,10 @@ def list_scenarios(as_json: bool = typer.Option(False, "--json", help="print eve
         console.print(f"  verdict: {scenario.verdict_rule}; metrics: {', '.join(scenario.metrics)}")
         for cell in scenario.cells:
             claim = f"{cell.claim.expect} per {cell.claim.source}" if cell.claim else "no claim"
-            extra = f" settings {_settings_text(cell.settings)}" if cell.settings else ""
+            extra = f" py{cell.python}" if cell.python else ""
+            extra += f" pins {_settings_text(cell.pins)}" if cell.pins else ""
+            extra += f" patched with {cell.patch.name}" if cell.patch else ""
+            extra += f" settings {_settings_text(cell.settings)}" if cell.settings else ""
             extra += f"; workload {cell.workload.describe()}" if cell.workload else ""
             optional = " (optional: run it with --cell)" if cell.optional else ""
             console.print(escape(f"  - cell {cell.name}: celery {cell.celery}{extra}; expected {claim}{optional}"))
@@ -92,6 +97,10 @@ def run(
                                                "default cells (repeatable)"),
     cell: Optional[List[str]] = typer.Option(None, "--cell", help="run only the default cell of this name "
                                              "(repeatable; names in `harness list`)"),
+    python: Optional[str] = typer.Option(None, "--python", help="with --celery: the Python minor version to run "
+                                         "it on, e.g. 3.13 (default: the newest the release supports here)"),
+    patch: Optional[Path] = typer.Option(None, "--patch", help="with --celery: a unified diff to apply to the "
+                                         "cell's installed packages (paths like a/celery/app/trace.py)"),
     tasks: Optional[int] = typer.Option(None, "--tasks", min=1, help="tasks per burst (default: the scenario's)"),
     stack: str = typer.Option("local", "--stack", help="local (own server processes) or compose"),
     repeat: int = typer.Option(1, "--repeat", min=1, help="independent runs per cell (fresh worker each); "
@@ -100,10 +109,19 @@ def run(
     """Run a scenario's cells side by side and write results, a table and a chart."""
     chosen, stack_factory = get_scenario(scenario), open_stack(stack)
     started = time.monotonic()
-    directory = run_scenario(chosen, plan(chosen, celery, cell), stack_factory, say, count=tasks, repeat=repeat)
+    cells = plan(chosen, celery, cell, python=_python_minor(python), patch=patch_file(patch) if patch else None,
+                 stack=stack)
+    directory = run_scenario(chosen, cells, stack_factory, say, count=tasks, repeat=repeat)
     page, chart = build_report(directory, console)
     console.print(f"results: {directory}  report: {page.name}  chart: {chart.name}  "
                   f"({time.monotonic() - started:.1f}s)")
+
+
+def _python_minor(python: str | None) -> str | None:
+    """'3.13' as given; a one-line error for anything that is not a minor version."""
+    if python is not None and not re.fullmatch(r"3\.\d{1,2}", python):
+        raise HarnessError(f"--python takes a minor version like 3.13 (got {python!r})")
+    return python
 
 
 @app.command("bisect")

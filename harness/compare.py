@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from statistics import median
+from typing import Callable
 
 from harness.settings import flat
 from harness.stats import SIGNIFICANT, rank_test
@@ -24,13 +25,31 @@ def claim_status(record: dict) -> str:
     return "confirmed" if record["verdict"] == record["cell"]["claim"]["expect"] else "refuted"
 
 
+def cell_line(records: list[dict], cell: str, sentence: str, holds: Callable[[dict], bool | None],
+              describe: Callable[[dict], str]) -> str:
+    """One claim line about the named cell: confirmed, refuted or (holds -> None) inconclusive, with its numbers."""
+    record = next((r for r in records if r["cell"]["name"] == cell), None)
+    if record is None:
+        return f"{sentence}: no '{cell}' cell in this run"
+    held = holds(record)
+    word = "inconclusive" if held is None else "confirmed" if held else "refuted"
+    return f"{sentence}: {word}, {describe(record)}"
+
+
+def verdict_is(expected: str) -> Callable[[dict], bool | None]:
+    """For cell_line: the claim holds when the cell's verdict is `expected` (None while it is inconclusive)."""
+    return lambda record: None if record["verdict"] == "inconclusive" else record["verdict"] == expected
+
+
 def twins(records: list[dict], key: str, value, default) -> list[tuple[dict, dict]]:
     """Pairs (base, variant) of cells on the same release, Python and workload whose flat settings differ only in
     `key`: `default` in the base, `value` in the variant."""
     def rest(record: dict) -> tuple:
         others = {name: v for name, v in flat(record["settings"]).items() if name != key}
         workload = (record.get("workload") or {}).get("params") or {}
-        return record["pins"]["celery"], record["python"], sorted(others.items(), key=str), sorted(workload.items())
+        patch = (record.get("patch") or {}).get("sha256")
+        return (record["pins"]["celery"], record["python"], patch, sorted(others.items(), key=str),
+                sorted(workload.items()))
 
     def setting(record: dict):
         return flat(record["settings"]).get(key)

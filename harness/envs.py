@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import HarnessError, last_line
+from harness.patches import Patch, apply
 from harness.paths import cache_dir
 from harness.pins import install_lines
 from harness.pythons import find_python
@@ -26,41 +27,52 @@ class CellEnv:
     pins: dict[str, str]
     freeze: dict[str, str]
     reused: bool
+    patch: Patch | None = None
 
     @property
     def python(self) -> Path:
         return self.path / "bin" / "python"
 
 
-def env_key(python: str, pins: dict[str, str]) -> str:
-    """A short stable hash of the Python minor version and the exact pins."""
-    blob = json.dumps({"layout": LAYOUT, "python": python, "pins": dict(sorted(pins.items()))})
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+def env_key(python: str, pins: dict[str, str], patch: Patch | None = None) -> str:
+    """A short stable hash of the Python minor version, the exact pins and the patch (if any)."""
+    blob = {"layout": LAYOUT, "python": python, "pins": dict(sorted(pins.items()))}
+    if patch is not None:
+        blob["patch"] = patch.sha256
+    return hashlib.sha256(json.dumps(blob).encode()).hexdigest()[:16]
 
 
-def ensure_env(python: str, pins: dict[str, str]) -> CellEnv:
-    """Return the cached env for these pins, building it (atomically) if it is not there yet."""
-    path = cache_dir() / "venvs" / f"py{python}-celery{pins['celery']}-{env_key(python, pins)}"
+def ensure_env(python: str, pins: dict[str, str], patch: Patch | None = None) -> CellEnv:
+    """Return the cached env for these pins (and patch), building it (atomically) if it is not there yet."""
+    patched = "-patched" if patch else ""
+    path = cache_dir() / "venvs" / f"py{python}-celery{pins['celery']}{patched}-{env_key(python, pins, patch)}"
     reused = (path / READY_MARKER).exists()
     if not reused:
-        _build(path, python, pins)
+        _build(path, python, pins, patch)
     marker = json.loads((path / READY_MARKER).read_text())
-    return CellEnv(path, marker["python_version"], pins, marker["freeze"], reused)
+    return CellEnv(path, marker["python_version"], pins, marker["freeze"], reused, patch)
 
 
-def _build(path: Path, python: str, pins: dict[str, str]) -> None:
-    """Create the venv in a scratch dir, install the pins, record the freeze, then rename into place."""
+def _build(path: Path, python: str, pins: dict[str, str], patch: Patch | None) -> None:
+    """Create the venv in a scratch dir, install the pins, apply the patch, record the freeze, then rename into
+    place."""
     scratch = path.with_name(path.name + ".partial")
     shutil.rmtree(scratch, ignore_errors=True)
     try:
         _uv(["venv", "--quiet", "--relocatable", "--python", str(find_python(python)), str(scratch)], pins)
         _uv(["pip", "install", "--quiet", "--python", str(scratch / "bin" / "python"), *install_lines(pins)], pins)
+        if patch is not None:
+            apply(patch, site_packages(scratch, python), f"celery {pins['celery']} on Python {python}")
         marker = {"python_version": _python_version(scratch), "freeze": _freeze(scratch)}
         (scratch / READY_MARKER).write_text(json.dumps(marker, indent=1))
         shutil.rmtree(path, ignore_errors=True)
         scratch.rename(path)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def site_packages(venv: Path, python: str) -> Path:
+    return venv / "lib" / f"python{python}" / "site-packages"
 
 
 def _uv(args: list[str], pins: dict[str, str]) -> str:

@@ -62,11 +62,12 @@ class LedgerRow(NamedTuple):
     started: float
     finished: float
     gc_objects: int | None
+    error: str = ""  # 'Class: message' when the execution failed
 
 
 def ledger_rows(conn: psycopg.Connection, prefix: str) -> list[LedgerRow]:
     """Every execution of one burst, in finishing order."""
-    rows = conn.execute("SELECT task, dispatch_id, started, finished, gc_objects FROM ledger_execution "
+    rows = conn.execute("SELECT task, dispatch_id, started, finished, gc_objects, error FROM ledger_execution "
                         "WHERE dispatch_id LIKE %s ORDER BY finished", (prefix + "-%",)).fetchall()
-    return [LedgerRow(task, int(dispatch_id.rsplit("-", 1)[1]), started, finished, gc)
-            for task, dispatch_id, started, finished, gc in rows]
+    return [LedgerRow(task, int(dispatch_id.rsplit("-", 1)[1]), started, finished, gc, error)
+            for task, dispatch_id, started, finished, gc, error in rows]

@@ -22,6 +22,7 @@ def describe_cell(scenario: Scenario, cell: Cell) -> dict:
     workload = scenario.cell_workload(cell)
     return {"name": cell.name, "celery": cell.celery, "python": cell_python(cell), "pins": dict(cell.pins),
             "settings": scenario.cell_settings(cell).as_record(), "optional": cell.optional, "claim": claim,
+            "patch": {"name": cell.patch.name, "sha256": cell.patch.sha256} if cell.patch else None,
             "workload": {"kind": workload.kind, "describe": workload.describe(), "params": workload.params()}}
 
 

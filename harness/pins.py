@@ -18,7 +18,9 @@ DJANGO_BY_PYTHON = {
     "3.10": ["django==5.2.*", "psycopg[binary]", "psycopg-pool"],
     "3.11": ["django==5.2.*", "psycopg[binary]", "psycopg-pool"],
     "3.12": ["django==5.2.*", "psycopg[binary]", "psycopg-pool"],
+    "3.13": ["django==5.2.*", "psycopg[binary]", "psycopg-pool"],
 }
+LEAVE_OUT = "-"  # a cell's pin of "-" keeps that package out of its env (psycopg 3 out, for a psycopg2 cell)
 # Celery 4.x imports vine 1.x, the redis-py 3 API and importlib-metadata's old entry points.
 CELERY4_CAPS = ["vine<5", "redis<4", "importlib-metadata<5"]
 
@@ -31,11 +33,13 @@ def requirements(celery: str, python: str, overrides: dict[str, str]) -> list[st
     # setuptools: Celery 5.0-5.2 import pkg_resources, which uv venvs do not ship (gone in setuptools 81)
     lines = [f"celery[redis]=={celery}", "kombu[redis]", "setuptools<81"]
     lines += [line for line in era if _name(line) not in overrides]
-    return lines + [_line(name, version) for name, version in overrides.items() if name != "celery"]
+    return lines + [_line(name, version) for name, version in overrides.items()
+                    if name != "celery" and version != LEAVE_OUT]
 
 
 def _line(name: str, version: str) -> str:
-    """`name==version`, or just `name` for '*' (an extra package at the newest version the cell accepts)."""
+    """`name==version`, or just `name` for '*' (an extra package at the newest version the cell accepts); '-'
+    leaves the package out."""
     return name if version == "*" else f"{name}=={version}"
 
 

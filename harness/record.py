@@ -63,6 +63,16 @@ class ProbeInfo:
 
 
 @dataclass
+class PatchInfo:
+    """A unified diff applied to the cell's site-packages: its file name, hash, the files it changes, its text."""
+
+    name: str
+    sha256: str
+    files: list[str]
+    text: str
+
+
+@dataclass
 class Repeat:
     summary: dict[str, Any]
     verdict: str
@@ -96,6 +106,7 @@ class CellRecord:
     parent_checks: list[dict[str, Any]] = field(default_factory=list)
     web_load: Optional[dict[str, Any]] = None
     completions: Optional[list[float]] = None
+    patch: Optional[PatchInfo] = None  # the diff applied to the cell's installed packages
     stats: Optional[dict[str, Any]] = None
     repeats: Optional[list[Repeat]] = None
     stack: dict[str, Any] = field(default_factory=dict)

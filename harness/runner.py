@@ -12,7 +12,9 @@ from harness.cellrun import CellRun
 from harness.envs import CellEnv, ensure_env
 from harness.errors import HarnessError
 from harness.metadata import collect_all
+from harness.patches import Patch
 from harness.pglimits import max_connections
+from harness.rabbitlimits import consumer_timeout
 from harness.pins import resolve
 from harness.pythons import python_for
 from harness.record import CellInfo, CellRecord, ClaimInfo, Repeat, ScenarioInfo, WorkloadInfo
@@ -34,11 +36,18 @@ class PlannedCell:
     pins: dict[str, str]
 
 
-def plan(scenario: Scenario, releases: list[str] | None = None, names: list[str] | None = None) -> list[PlannedCell]:
-    """Cells to run, each with its Python and complete pins (resolved before anything starts)."""
+def plan(scenario: Scenario, releases: list[str] | None = None, names: list[str] | None = None,
+         python: str | None = None, patch: Patch | None = None, stack: str = "local") -> list[PlannedCell]:
+    """Cells to run, each with its Python and complete pins (resolved before anything starts); `python` and `patch`
+    shape ad-hoc cells (--celery)."""
     if releases and names:
         raise HarnessError("--celery and --cell do not combine: --celery runs ad-hoc cells, --cell default ones")
-    cells = scenario.cells_for_releases(releases) if releases else scenario.cells_named(names)
+    if (python or patch) and not releases:
+        raise HarnessError("--python and --patch shape ad-hoc cells: name the release with --celery")
+    cells = scenario.cells_for_releases(releases, python, patch) if releases else scenario.cells_named(names)
+    if stack != "local" and (patched := [cell.name for cell in cells if cell.patch]):
+        raise HarnessError(f"patched cells run on the local stack only (a cell image is built from unpatched "
+                           f"wheels): {', '.join(patched)}")
     planned = []
     for index, cell in enumerate(cells):
         python = cell.python or python_for(cell.celery)
@@ -84,8 +93,9 @@ def run_scenario(scenario: Scenario, planned: list[PlannedCell], open_stack: Cal
 
 def prepared_env(item: PlannedCell, say: Callable[[str], None]) -> CellEnv:
     started = time.monotonic()
-    env = ensure_env(item.python, item.pins)
-    say(f"env {item.cell.name}: Python {env.python_version}, {'cached' if env.reused else 'built'} in "
+    env = ensure_env(item.python, item.pins, item.cell.patch)
+    patched = f", patched with {env.patch.name}" if env.patch else ""
+    say(f"env {item.cell.name}: Python {env.python_version}{patched}, {'cached' if env.reused else 'built'} in "
         f"{time.monotonic() - started:.1f}s")
     return env
 
@@ -106,7 +116,8 @@ def measure_cell(stack, scenario: Scenario, item: PlannedCell, env: CellEnv, cou
     """One cell run: fresh database and broker namespace, the probes around the workload, the derived numbers."""
     settings, workload = scenario.cell_settings(item.cell), scenario.cell_workload(item.cell)
     started_at = datetime.now(timezone.utc).isoformat()
-    with max_connections(stack, settings.harness.pg_max_connections):
+    with max_connections(stack, settings.harness.pg_max_connections), \
+            consumer_timeout(stack, settings.harness.rabbitmq_consumer_timeout_s):
         db = f"cell{item.index:02d}"
         dsn = stack.create_database(db, template=SCHEMA_DB)
         broker = stack.broker_url(settings.harness.broker, item.index)
@@ -114,7 +125,7 @@ def measure_cell(stack, scenario: Scenario, item: PlannedCell, env: CellEnv, cou
         prefix = f"c{item.index:02d}"
         run = CellRun(stack, project, settings, count, db, dsn, prefix, f"{prefix}-{item.cell.celery}")
         around_workload(run, workload, scenario.probes)
-    derived = scenario.derive(run.summary, {**run.data, "series": run.series})
+    derived = scenario.derive(run.summary, {**run.data, "series": run.series, "settings": run.settings})
     return {"run": run, "workload": workload, "count": count, "started_at": started_at,
             "summary": {**run.summary, **derived}, "progress": workload.progress(run.summary)}
 
@@ -157,5 +168,5 @@ def cell_record(scenario: Scenario, item: PlannedCell, env: CellEnv, runs: list[
         timings={**run.timings, "env_reused": env.reused}, probes=run.probes, series=run.series, panels=run.panels,
         phases=run.data.get("phases"), errors=run.data.get("errors", {}), fault=run.data.get("fault"),
         parent_checks=run.data.get("parent_checks", []), web_load=run.data.get("web_load"),
-        completions=run.data.get("completions"), summary=summary, verdict=verdict, stats=stats, repeats=repeats,
+        completions=run.data.get("completions"), patch=env.patch.as_record() if env.patch else None, summary=summary, verdict=verdict, stats=stats, repeats=repeats,
         agrees_with_claim=None if claim is None else claim.expect == verdict, **context)

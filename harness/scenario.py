@@ -10,11 +10,21 @@ from typing import Any, Callable
 
 from harness import probes, settings as settings_module
 from harness.errors import HarnessError
+from harness.patches import Patch
 from harness.paths import SCENARIOS_DIR
 from harness.settings import Settings
 from harness.workloads import WORKLOADS, Workload
 
 BROKEN, FIXED, INCONCLUSIVE = "broken", "fixed", "inconclusive"
+
+
+def interval_side(low: float | None, high: float | None, bound: float) -> str:
+    """Broken when an interval lies wholly above the bound, fixed when wholly below, else inconclusive."""
+    if low is not None and low > bound:
+        return BROKEN
+    if high is not None and high < bound:
+        return FIXED
+    return INCONCLUSIVE
 
 
 @dataclass(frozen=True)
@@ -28,7 +38,8 @@ class Claim:
 @dataclass(frozen=True)
 class Cell:
     """One pinned release set with its settings overrides (flat names, see harness.settings), optionally its own
-    workload, and the claim it is checked against."""
+    workload and a patch to its installed packages (harness.patches.patch_file), and the claim it is checked
+    against."""
 
     name: str
     celery: str
@@ -38,6 +49,7 @@ class Cell:
     python: str | None = None
     optional: bool = False  # runs only when named with --cell (long or niche)
     workload: Workload | None = None  # instead of the scenario's
+    patch: Patch | None = None  # applied to site-packages after install (the env is cached per patch)
 
 
 @dataclass(frozen=True)
@@ -58,6 +70,7 @@ class Scenario:
     claim_for_release: Callable[[str], Claim | None] = lambda release: None
     assess: Callable[[list[dict]], list[str]] = lambda records: []  # one line per claim, from results
     derive: Callable[[dict, dict], dict] = lambda summary, data: {}  # own numbers from summary + raw data
+    # (data: the workload's raw data, "series" by probe name and the cell's "settings")
     probes: tuple[Any, ...] = ("postgres",)  # names in harness.probes.PROBES, or Probe instances
 
     def __post_init__(self) -> None:
@@ -105,9 +118,13 @@ class Scenario:
                                f"(cells: {', '.join(known)})")
         return tuple(known[name] for name in names)
 
-    def cells_for_releases(self, releases: list[str]) -> tuple[Cell, ...]:
-        """Ad-hoc cells, one per requested Celery release, with the upstream claim if one is known."""
-        return tuple(Cell(f"celery {release}", release, self.claim_for_release(release)) for release in releases)
+    def cells_for_releases(self, releases: list[str], python: str | None = None,
+                           patch: Patch | None = None) -> tuple[Cell, ...]:
+        """Ad-hoc cells, one per requested Celery release (on `python` if given, patched if given), with the
+        upstream claim if one is known (a patched release has none: the claim is about the release as shipped)."""
+        suffix = (f" py{python}" if python else "") + (f" + {patch.name}" if patch else "")
+        return tuple(Cell(f"celery {release}{suffix}", release, None if patch else self.claim_for_release(release),
+                          python=python, patch=patch) for release in releases)
 
 
 def _check_workload(workload: object, where: str) -> None:

@@ -16,6 +16,7 @@ class DjangoSettings:
     conn_max_age: Optional[int] = 60  # None: unlimited persistent connections
     db_pool: bool = False  # Django 5.1+ OPTIONS['pool'] (psycopg 3)
     db_sslmode: Literal["disable", "require"] = "disable"
+    conn_health_checks: bool = False  # Django 4.1+ CONN_HEALTH_CHECKS: a persistent connection is checked before reuse
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class WorkerSettings:
     concurrency: int = 2
     max_tasks_per_child: Optional[int] = None
     time_limit_s: Optional[int] = None  # hard time limit of every task, whole seconds
+    soft_time_limit_s: Optional[float] = None  # soft time limit of every task: SoftTimeLimitExceeded in the task
     remote_features: bool = False  # gossip, mingle and heartbeat (off: --without-*)
 
 
@@ -38,6 +40,7 @@ class TaskSettings:
     task_sleep_s: float = 0.02  # touch_db_slowly
     work_sleep_s: float = 0.0  # mixed_db_work, while holding its connection
     txn_style: Literal["begin", "atomic"] = "begin"  # how mixed_db_work's failures open their transaction
+    query_sleep_s: float = 3.0  # slow_query's pg_sleep
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class HookSettings:
     child_hook: Literal["none", "fix_django_db", "close_all"] = "none"  # worker_process_init
     task_hook: Literal["none", "close_all", "close_old_connections"] = "none"  # task_postrun
     gc_on_failure: bool = False  # gc.collect() in task_failure
+    failure_hook: Literal["none", "close_all"] = "none"  # task_failure: close every connection after a failure
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,7 @@ class HarnessSettings:
 
     broker: Literal["redis", "redis-aof", "rabbitmq"] = "redis"
     pg_max_connections: Optional[int] = None  # Postgres restarted with this max_connections for the cell
+    rabbitmq_consumer_timeout_s: Optional[int] = None  # RabbitMQ's consumer_timeout for the cell's channels
 
 
 @dataclass(frozen=True)
@@ -82,7 +87,8 @@ GROUPS = ("django", "worker", "tasks", "hooks", "harness")
 GROUP_TYPES = {group: get_type_hints(Settings)[group] for group in GROUPS}
 OWNER = {f.name: group for group, kind in GROUP_TYPES.items() for f in dataclasses.fields(kind)}
 CELERY_NAME = re.compile(r"[a-z][a-z0-9_]*")
-AT_LEAST = {"concurrency": 1, "max_tasks_per_child": 1, "time_limit_s": 1, "pg_max_connections": 10,
+AT_LEAST = {"concurrency": 1, "max_tasks_per_child": 1, "time_limit_s": 1, "soft_time_limit_s": 0.1,
+            "query_sleep_s": 0, "pg_max_connections": 10, "rabbitmq_consumer_timeout_s": 1,
             "conn_max_age": 0, "leak_bytes": 0, "task_sleep_s": 0, "work_sleep_s": 0}
 
 

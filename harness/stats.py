@@ -25,6 +25,17 @@ def median_interval(values: list[float]) -> dict:
             "coverage": round(coverage, 4)}
 
 
+def wilson(successes: int, trials: int, level: float = LEVEL) -> tuple[float, float] | None:
+    """The Wilson score interval of a rate (None without trials): valid at 0 and at n, unlike the normal one."""
+    if trials <= 0:
+        return None
+    z = NormalDist().inv_cdf(0.5 + level / 2)
+    rate, spread = successes / trials, z * z / trials
+    centre = (rate + spread / 2) / (1 + spread)
+    half = z * sqrt(rate * (1 - rate) / trials + spread / (4 * trials)) / (1 + spread)
+    return round(max(0.0, centre - half), 4), round(min(1.0, centre + half), 4)
+
+
 def _coverage(n: int, k: int) -> float:
     """P(x(k) <= true median <= x(n+1-k)) for any continuous distribution."""
     tail = sum(comb(n, i) for i in range(k)) / 2 ** n

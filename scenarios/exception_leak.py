@@ -6,6 +6,9 @@ alive through the traceback Celery holds while it logs, stores and reports the f
 Upstream: #6023 (fix PR #6024, `traceback_clear` in `celery/app/trace.py`; seed `002_*.txt`
 says first fixed in 4.4.2, the wheels have it from 4.4.3) and its successor #8882 (unhandled
 exceptions keeping `ExceptionInfo` and frames alive, worse on Python 3.11+; fix PR #9799, 5.6.0).
+A patched cell tests a proposed mechanism for 5.6+ growing faster than 5.5: PR #9799 dropped the
+re-read of `tb.tb_frame.f_locals` after `frame.clear()`, which on Python <= 3.12 empties the
+snapshot billiard's traceback copy built (CPython gh-113939, fixed in 3.13).
 
 Each cell runs a prefork worker with concurrency 1, then N tasks that allocate a 1 MB local and
 fail, then N tasks with the same allocation that succeed (the control); the pool child's RSS
@@ -16,14 +19,16 @@ from __future__ import annotations
 from packaging.version import Version
 
 from harness.compare import twins
+from harness.patches import patch_file
 from harness.leakfit import fit, fit_points, gc_slope, phase_points, split
-from harness.scenario import BROKEN, FIXED, INCONCLUSIVE, Cell, Claim, Scenario
+from harness.scenario import BROKEN, FIXED, Cell, Claim, Scenario, interval_side
 from harness.settings import flat
 from harness.workloads import Burst
 
 LEAK_KB_PER_TASK = 20.0  # with a 1 MB local: 2% of it kept per failing task, 20 MB per thousand failures
 GROWTH_FLOOR_KB_PER_TASK = 10.0  # below this a half of the failing phase counts as not growing
 FAIL_TASK, CONTROL_TASK = "fail_holding_memory", "ok_holding_memory"
+F_LOCALS_PATCH = "celery-5.7.0-restore-f_locals-reread.diff"
 SEED = "seed 002: 'first fixed release: 4.4.2'"
 SETTINGS = {"conn_max_age": 60, "pool": "prefork", "concurrency": 1, "broker": "redis", "leak_bytes": 1 << 20,
             "fail_mode": "raise", "max_tasks_per_child": None, "gc_on_failure": False}
@@ -101,12 +106,8 @@ DERIVED = ("fail_rss_slope_kb_per_task", "fail_rss_slope_low_kb_per_task", "fail
 
 def verdict(summary: dict) -> str:
     """Leaking when the whole slope interval is above the threshold, not leaking when it is below."""
-    low, high = summary.get("fail_rss_slope_low_kb_per_task"), summary.get("fail_rss_slope_high_kb_per_task")
-    if low is not None and low > LEAK_KB_PER_TASK:
-        return BROKEN
-    if high is not None and high < LEAK_KB_PER_TASK:
-        return FIXED
-    return INCONCLUSIVE
+    return interval_side(summary.get("fail_rss_slope_low_kb_per_task"), summary.get("fail_rss_slope_high_kb_per_task"),
+                         LEAK_KB_PER_TASK)
 
 
 def _slope(record: dict) -> str:
@@ -116,8 +117,9 @@ def _slope(record: dict) -> str:
 
 
 def _plain(records: list[dict]) -> list[dict]:
-    """Cells with the scenario's own settings (no variant, no mitigation)."""
-    return [r for r in records if all(flat(r["settings"]).get(k) == v for k, v in SETTINGS.items())]
+    """Cells with the scenario's own settings and the release as shipped (no variant, mitigation or patch)."""
+    return [r for r in records if all(flat(r["settings"]).get(k) == v for k, v in SETTINGS.items())
+            and not r.get("patch")]
 
 
 def _release_line(records: list[dict], release: str, sentence: str, expect_leak: bool) -> str:
@@ -156,6 +158,45 @@ def _pair_line(records: list[dict], sentence: str, key: str, value, expect_leak:
         f"{variant['summary']['burst_wall_s']} s" for base, variant in pairs)
 
 
+def _reference(records: list[dict], python: str) -> dict | None:
+    """The newest plain release before PR #9799 (5.5.x) on the same Python: the growth #9799 is measured against."""
+    before = [r for r in _plain(records) if r["python"] == python and Version(r["pins"]["celery"]) < Version("5.6.0")
+              and r["summary"].get("fail_rss_slope_kb_per_task") is not None]
+    return max(before, key=lambda r: Version(r["pins"]["celery"]), default=None)
+
+
+def _patch_line(records: list[dict], sentence: str) -> str:
+    """A patched cell against the same release and Python as shipped, and against 5.5 on that Python: which share
+    of the growth the release adds over 5.5 the patch takes away (confirmed from 80%, refuted up to 20%)."""
+    found = []
+    for patched in (r for r in records if r.get("patch") and _plain([{**r, "patch": None}])):
+        key = (patched["pins"]["celery"], patched["python"])
+        base = next((r for r in _plain(records) if (r["pins"]["celery"], r["python"]) == key), None)
+        reference = _reference(records, patched["python"])
+        if base and reference:
+            found.append((base, patched, reference))
+    if not found:
+        return f"{sentence}: needs a patched cell, its release as shipped and a 5.5 cell on the same Python"
+    slope = lambda r: r["summary"]["fail_rss_slope_kb_per_task"]  # noqa: E731
+    shares = [(slope(base) - slope(patched)) / (slope(base) - slope(ref)) if slope(base) > slope(ref) else None
+              for base, patched, ref in found]
+    word = ("inconclusive" if None in shares else "confirmed" if min(shares) >= 0.8 else
+            "refuted" if max(shares) <= 0.2 else "partly")
+    return f"{sentence}: {word}, " + "; ".join(
+        f"{_slope(base)} -> with {patched['patch']['name']}: {_slope(patched)}; {_slope(ref)} "
+        f"({'n/a' if share is None else f'{share:.0%}'} of the growth over {ref['pins']['celery']} removed)"
+        for (base, patched, ref), share in zip(found, shares))
+
+
+def _python_313_line(records: list[dict], sentence: str) -> str:
+    cells = [r for r in _plain(records) if r["python"].startswith("3.13.")]
+    if not cells:
+        return f"{sentence}: no Python 3.13 cell in this run"
+    verdicts = {r["verdict"] for r in cells}
+    word = "confirmed" if verdicts == {FIXED} else "refuted" if BROKEN in verdicts else "inconclusive"
+    return f"{sentence}: {word}, " + "; ".join(map(_slope, cells))
+
+
 def assess(records: list[dict]) -> list[str]:
     """One line per claim about the leak (seed 002 and upstream), with the measured slopes behind it."""
     newest = max((r["pins"]["celery"] for r in records), key=Version, default="5.6.0")
@@ -163,7 +204,10 @@ def assess(records: list[dict]) -> list[str]:
         _release_line(records, "4.4.2", "seed 002: 4.4.2 does not leak", expect_leak=False),
         _release_line(records, "4.4.3", "upstream: 4.4.3 (PR #6024) does not leak", expect_leak=False),
         _release_line(records, "5.5.3", "upstream #8882: 5.5 leaks on unhandled exceptions", expect_leak=True),
-        _release_line(records, "5.6.0", "upstream: 5.6.0 (PR #9799) does not leak", expect_leak=False),
+        _release_line(records, "5.6.0", "upstream: PR #9799 (5.6.0) fixes #8882", expect_leak=False),
+        _patch_line(records, "the growth 5.6+ adds on Python <= 3.12 is the f_locals snapshot that PR #9799 "
+                             "stopped clearing (CPython gh-113939)"),
+        _python_313_line(records, "Python 3.13 does not grow"),
         _release_line(records, newest, f"the newest release here ({newest}) does not leak", expect_leak=False),
         _python_line(records),
         _pair_line(records, "upstream #8882: exceptions declared in `throws` do not leak", "fail_mode", "throws",
@@ -192,6 +236,13 @@ SCENARIO = Scenario(
         Cell("5.7.0 py3.10", "5.7.0", claim_for_release("5.7.0"), python="3.10"),
         Cell("5.7.0 py3.11", "5.7.0", claim_for_release("5.7.0"), python="3.11"),
         Cell("5.7.0 py3.12", "5.7.0", claim_for_release("5.7.0"), python="3.12"),
+        Cell("5.5.3 py3.13", "5.5.3", claim_for_release("5.5.3"), python="3.13"),
+        Cell("5.7.0 py3.13", "5.7.0", claim_for_release("5.7.0"), python="3.13"),
+        Cell("5.7.0 py3.12 + f_locals re-read", "5.7.0", Claim(FIXED, "proposed: PR #9799 dropped PR #6024's re-read "
+             "of tb_frame.f_locals after clear(), which on Python <= 3.12 frees the snapshot (CPython gh-113939)"),
+             python="3.12", patch=patch_file(F_LOCALS_PATCH)),
+        Cell("5.7.0 py3.11 + f_locals re-read", "5.7.0", Claim(FIXED, "proposed: the same re-read on Python 3.11"),
+             python="3.11", patch=patch_file(F_LOCALS_PATCH), optional=True),
         Cell("5.7.0 py3.12 retry", "5.7.0", claim_for_release("5.7.0"), python="3.12",
              settings={"fail_mode": "retry"}),
         Cell("5.7.0 py3.12 throws", "5.7.0", Claim(FIXED, "upstream #8882: only unhandled exceptions leak"),

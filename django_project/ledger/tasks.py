@@ -72,6 +72,15 @@ def touch_db_slowly(self):
 
 
 @shared_task(bind=True)
+def started_then_sleep(self):
+    """Writes its ledger row when it starts (so a run that is killed is still counted), then sleeps
+    REPRO_TASK_SLEEP_S."""
+    record(self, "started_then_sleep", time.time())
+    close_quietly()  # not holding a connection while it sleeps
+    time.sleep(float(os.environ.get("REPRO_TASK_SLEEP_S", "0.02")))
+
+
+@shared_task(bind=True)
 def fail(self):
     """Records itself, then raises."""
     started = time.time()
@@ -113,6 +122,15 @@ def ok_holding_memory(self):
     """The control: the same allocation, then a normal return."""
     payload = holding_memory(self, "ok_holding_memory")
     return len(payload)
+
+
+@shared_task(bind=True)
+def slow_query(self):
+    """Writes its ledger row, then runs pg_sleep(REPRO_QUERY_SLEEP_S) on Django's connection, where a time limit
+    interrupts it mid-query."""
+    record(self, "slow_query", time.time())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_sleep(%s)", [float(os.environ.get("REPRO_QUERY_SLEEP_S", "3"))])
 
 
 @shared_task(bind=True)

@@ -29,6 +29,7 @@ def _database(url):
         "PORT": str(parts.port or 5432),
         "CONN_MAX_AGE": _conn_max_age(os.environ.get("REPRO_CONN_MAX_AGE", "0")),
         "OPTIONS": {"sslmode": os.environ.get("REPRO_DB_SSLMODE", "disable")},
+        "CONN_HEALTH_CHECKS": os.environ.get("REPRO_CONN_HEALTH_CHECKS") == "1",  # Django 4.1+; older ignore it
     }
     if os.environ.get("REPRO_DB_POOL") == "1":
         _require_native_pool(database)
@@ -58,6 +59,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_MAX_TASKS_PER_CHILD = int(os.environ["REPRO_MAX_TASKS_PER_CHILD"]) if os.environ.get(
     "REPRO_MAX_TASKS_PER_CHILD") else None
 CELERY_TASK_TIME_LIMIT = float(os.environ["REPRO_TASK_TIME_LIMIT"]) if os.environ.get("REPRO_TASK_TIME_LIMIT") else None
+CELERY_TASK_SOFT_TIME_LIMIT = float(os.environ["REPRO_TASK_SOFT_TIME_LIMIT"]) if os.environ.get(
+    "REPRO_TASK_SOFT_TIME_LIMIT") else None
 
 # Any further Celery setting a cell names, as JSON: {"task_acks_late": true, "broker_heartbeat": 10, ...}
 for _name, _value in json.loads(os.environ.get("REPRO_CELERY_CONF") or "{}").items():

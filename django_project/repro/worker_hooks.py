@@ -8,6 +8,8 @@ REPRO_CHILD_HOOK: a `worker_process_init` handler run in each pool child before 
 REPRO_TASK_HOOK: a `task_postrun` handler (seed 001's teardown): `close_all` (`connections.close_all()`)
 or `close_old_connections` (Django's `close_old_connections()`).
 REPRO_GC_ON_FAILURE=1: `gc.collect()` after every failed task (a workaround from celery #5249).
+REPRO_FAILURE_HOOK=close_all: `connections.close_all()` in `task_failure` (the usual workaround for a
+connection left unusable by a time limit).
 """
 import gc
 import json
@@ -86,6 +88,8 @@ def install():
         signals.worker_shutdown.connect(lambda **kwargs: check_parent_connection("worker_shutdown"), weak=False)
     if os.environ.get("REPRO_GC_ON_FAILURE") == "1":
         signals.task_failure.connect(collect_garbage, weak=False)
+    if os.environ.get("REPRO_FAILURE_HOOK") == "close_all":
+        signals.task_failure.connect(close_all, weak=False)
     hook = CHILD_HOOKS[os.environ.get("REPRO_CHILD_HOOK", "none")]
     if hook is not None:
         signals.worker_process_init.connect(hook, weak=False)

@@ -29,6 +29,13 @@ class Node(Protocol):
         """Close every client connection without a restart."""
 
 
+class RabbitNode(Node, Protocol):
+    """The RabbitMQ server of a stack, which also takes rabbitmqctl commands."""
+
+    def rabbitmqctl(self, *args: str) -> str:
+        """Run rabbitmqctl against this node; its output."""
+
+
 @dataclass(frozen=True)
 class ProcessSpec:
     """An application process of a cell, as a local virtualenv and a container image both can run it."""
@@ -58,6 +65,9 @@ class ProcessHandle(Protocol):
 
     def stop(self) -> None:
         """SIGTERM to the main process, `stop_grace_s`, then SIGKILL to what is left; its copy_out files in place."""
+
+    def kill(self) -> None:
+        """SIGKILL to the process and all of its children at once, as the OOM killer or a lost node does."""
 
 
 class Stack(Protocol):

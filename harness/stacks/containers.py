@@ -68,6 +68,12 @@ class ContainerNode:
             exec_in(container, self.name, command)
         self.wait_healthy()
 
+    def rabbitmqctl(self, *args: str) -> str:
+        """rabbitmqctl in the RabbitMQ container; its output, or a one-line error."""
+        if self.name != "rabbitmq":
+            raise HarnessError(f"rabbitmqctl runs against the rabbitmq service, not '{self.name}'")
+        return exec_in(self.container(), self.name, ["rabbitmqctl", *args])
+
     def wait_healthy(self) -> None:
         deadline = time.monotonic() + HEALTHY_TIMEOUT_S
         while time.monotonic() < deadline:

@@ -107,6 +107,11 @@ class ContainerProcess:
         self.container.reload()
         return self.container.status == "running"
 
+    def kill(self) -> None:
+        """docker kill: SIGKILL to the container's main process, which takes the pool's children with it."""
+        if not self._removed:
+            self.container.kill()
+
     def stop(self) -> None:
         """docker stop with the spec's grace; the kept files copied to their host paths; the container removed."""
         if self._removed:

@@ -145,3 +145,6 @@ class LocalProcess:
     def stop(self) -> None:
         self.process.stop_main_first(self.grace_s)
         self.process.close()
+
+    def kill(self) -> None:
+        self.process.stop(signal.SIGKILL)  # the whole process group: the pool's children too

@@ -61,11 +61,15 @@ class RabbitMQServer(Server):
         return [str(binaries.find("rabbitmq-server"))]
 
     def drop_clients(self) -> None:
-        """rabbitmqctl close_all_connections against our node (its own cookie, epmd and node name)."""
-        command = [str(binaries.find("rabbitmqctl")), "-n", self.node, "close_all_connections", "fault injected"]
+        self.rabbitmqctl("close_all_connections", "fault injected")
+
+    def rabbitmqctl(self, *args: str) -> str:
+        """rabbitmqctl against our node (its own cookie, epmd and node name); its output, or a one-line error."""
+        command = [str(binaries.find("rabbitmqctl")), "-n", self.node, *args]
         done = subprocess.run(command, env={**os.environ, **self.env()}, capture_output=True, text=True, timeout=60)
         if done.returncode != 0:
-            raise HarnessError(f"rabbitmqctl close_all_connections failed: {last_line(done.stderr or done.stdout)}")
+            raise HarnessError(f"rabbitmqctl {args[0]} failed: {last_line(done.stderr or done.stdout)}")
+        return done.stdout
 
     def ready(self) -> bool:
         return amqp_ready(self.port)

@@ -27,6 +27,8 @@ def project_variables(settings: Settings, database_url: str, broker_url: str) ->
     django, worker, tasks, hooks = settings.django, settings.worker, settings.tasks, settings.hooks
     values = {
         "CONN_MAX_AGE": str(django.conn_max_age), "DB_POOL": django.db_pool, "DB_SSLMODE": django.db_sslmode,
+        "CONN_HEALTH_CHECKS": django.conn_health_checks, "TASK_SOFT_TIME_LIMIT": worker.soft_time_limit_s,
+        "QUERY_SLEEP_S": tasks.query_sleep_s, "FAILURE_HOOK": hooks.failure_hook,
         "POOL": worker.pool, "CONCURRENCY": worker.concurrency, "TASK_TIME_LIMIT": worker.time_limit_s,
         "MAX_TASKS_PER_CHILD": worker.max_tasks_per_child, "WORKER_REMOTE_FEATURES": worker.remote_features,
         "PARENT_CONN": hooks.parent_conn, "CHILD_HOOK": hooks.child_hook, "TASK_HOOK": hooks.task_hook,
@@ -61,10 +63,11 @@ class DjangoProject:
     def migrate(self) -> None:
         self.run("manage.py", "migrate", "--noinput", "-v", "0")
 
-    def dispatch(self, tasks: list[str], count: int, prefix: str, start: int = 0) -> dict:
-        """Send `count` of each task in turn; ids PREFIX-<start> on, numbered across the tasks."""
+    def dispatch(self, tasks: list[str], count: int, prefix: str, start: int = 0, interleave: bool = False) -> dict:
+        """Send `count` of each task, all of one then the next (or in rounds, one of each, with `interleave`);
+        ids PREFIX-<start> on, numbered in sending order."""
         out = self.run("dispatch.py", *[arg for task in tasks for arg in ("--task", task)], "--count", str(count),
-                       "--prefix", prefix, "--start", str(start))
+                       "--prefix", prefix, "--start", str(start), *(["--interleave"] if interleave else []))
         return json.loads(out.strip().splitlines()[-1])
 
     def queue_depth(self) -> int | None:

@@ -83,6 +83,10 @@ class Worker(WorkerLog):
         """Whether the worker's main process still runs (a worker can also exit on an unrecoverable error)."""
         return self.process is not None and self.process.running()
 
+    def kill(self) -> None:
+        """SIGKILL to the whole worker (parent and pool children): nothing is acknowledged or restored."""
+        self.process.kill()
+
     def __enter__(self) -> "Worker":
         self.process = self.stack.start_process(self.spec)
         return self

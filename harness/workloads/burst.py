@@ -16,7 +16,8 @@ HARNESS_SESSIONS = 1  # the ledger connection the burst opens to the cell databa
 
 @dataclass(frozen=True)
 class Burst(Workload):
-    """Dispatch `count` tasks named `task` (then `count` of each task in `then`) at once, then wait for the drain."""
+    """Dispatch `count` tasks named `task` (then `count` of each task in `then`, or with `interleave` in rounds of
+    one of each) at once, then wait for the drain."""
 
     task: str
     count: int
@@ -24,6 +25,8 @@ class Burst(Workload):
     then: tuple[str, ...] = ()
     baseline_s: float = 0.0  # sampled with the worker idle before dispatch
     settle_s: float = 0.5  # sampled after the drain, before the worker stops
+    interleave: bool = False  # task, then..., task, then...: each `then` task runs right after a `task`
+    log_markers: tuple[tuple[str, str], ...] = ()  # (summary name, text): worker log lines containing the text
 
     kind = "burst"
 
@@ -32,10 +35,13 @@ class Burst(Workload):
         return [self.task, *self.then]
 
     def describe(self) -> str:
+        if self.interleave:
+            return f"{self.count} rounds of " + ", ".join(self.tasks)
         return " then ".join(f"{self.count} x {task}" for task in self.tasks)
 
     def params(self) -> dict:
-        return {"drain_timeout_s": self.drain_timeout_s, "baseline_s": self.baseline_s, "settle_s": self.settle_s}
+        return {"drain_timeout_s": self.drain_timeout_s, "baseline_s": self.baseline_s, "settle_s": self.settle_s,
+                "interleave": self.interleave, "log_markers": dict(self.log_markers)}
 
     def server(self, run: CellRun) -> Worker:
         return Worker(run.stack, run.project, run.worker_name)
@@ -46,9 +52,13 @@ class Burst(Workload):
         with probe_connection(run.dsn) as ledger:
             time.sleep(self.baseline_s)
             run.mark("dispatch")
-            dispatch = run.project.dispatch(self.tasks, run.count, run.prefix)
+            dispatch = run.project.dispatch(self.tasks, run.count, run.prefix, interleave=self.interleave)
+            # a worker that exits (an unrecoverable error) runs nothing more: stop waiting, not drained
+            finished = lambda: worker.tasks_reported(run.prefix) >= total  # noqa: E731
             drained = wait_for_drain(ledger, run.prefix, total, max(self.drain_timeout_s, total * DRAIN_S_PER_TASK),
-                                     lambda: worker.tasks_reported(run.prefix) >= total)
+                                     lambda: finished() or not worker.alive())
+            drained = drained and (worker.alive() or finished() or ledger_counts(ledger, run.prefix).distinct_tasks
+                                   >= total)
             run.mark("drained")
             read_ledger(run, ledger, dispatch, drained, self.settle_s)
         run.mark("settled")
@@ -57,6 +67,7 @@ class Burst(Workload):
 
     def finish(self, run: CellRun) -> None:
         finish_worker(run)
+        run.summary.update({name: run.server.log_count(text) for name, text in self.log_markers})
 
     def progress(self, summary: dict) -> str:
         return burst_progress(summary)

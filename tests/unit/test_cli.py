@@ -53,3 +53,13 @@ def test_claims_reads_result_files_and_names_scenarios_without_runs(tmp_path):
     assert source.startswith("upstream: PR #6134 (4.4.4)")  # long sources wrap within their column
     assert cells == ["5.5.3", "fixed", "fixed", "sessions_per_task 0.004", "confirmed", "02-5.5.3.json"]
     assert "exception_leak: no run yet (make scenario NAME=exception_leak)" in done.stdout
+
+
+def test_python_must_be_a_minor_version_and_a_patch_a_diff(tmp_path):
+    done = harness("run", "exception_leak", "--celery", "5.7.0", "--python", "three")
+    assert done.returncode == 2 and "--python takes a minor version like 3.13 (got 'three')" in done.stdout
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a diff\n")
+    done = harness("run", "exception_leak", "--celery", "5.7.0", "--patch", str(notes))
+    assert done.returncode == 2 and len(done.stdout.strip().splitlines()) == 1
+    assert "is not a unified diff" in done.stdout

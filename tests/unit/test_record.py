@@ -36,7 +36,8 @@ def test_schema_1_files_migrate_to_schema_2_with_their_numbers_kept():
     assert [r["summary"] for r in records] == [o["summary"] for o in old]
     assert [r["verdict"] for r in records] == [o["verdict"] for o in old]
     pool = records[4]
-    assert pool["settings"]["django"] == {"conn_max_age": 0, "db_pool": True, "db_sslmode": "disable"}
+    assert pool["settings"]["django"] == {"conn_max_age": 0, "db_pool": True, "db_sslmode": "disable",
+                                          "conn_health_checks": False}
     assert pool["series"]["postgres"]["backends"] == old[4]["series"]["backends"]
     assert pool["panels"] == ["backends"] and pool["workload"]["kind"] == "burst"
     assert pool["probes"]["postgres"] == old[4]["probe"]

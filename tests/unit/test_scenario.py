@@ -145,7 +145,7 @@ def test_a_declaration_built_from_existing_parts_loads():
     ({"settings": {"time_limit_s": 1.5}}, r"setting 'time_limit_s' = 1.5 is not an int or None"),
     ({"settings": {"max_tasks_per_child": -1}}, r"setting 'max_tasks_per_child' = -1 must be at least 1"),
     ({"settings": {"concurrency": 0}}, r"setting 'concurrency' = 0 must be at least 1"),
-    ({"workload": "burst"}, r"scenario probe_test: unknown workload 'burst' \(known: Burst, FaultedBurst, WebLoad\)"),
+    ({"workload": "burst"}, r"scenario probe_test: unknown workload 'burst' \(known: Burst, FaultedBurst, LostWorker, WebLoad\)"),
     ({"probes": ("postgres", "memroy")}, r"scenario probe_test: unknown probe 'memroy' \(known: postgres, memory, "),
 ])
 def test_a_declaration_with_an_unknown_part_or_setting_fails_to_load(changes, message):

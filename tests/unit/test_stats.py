@@ -54,3 +54,13 @@ def test_rank_test_falls_back_to_the_normal_approximation_for_many_runs():
 def test_a_number_missing_from_one_run_has_no_median():
     runs = [{"n": 1, "peak": 4}, {"n": 2}, {"n": 3, "peak": 5}]
     assert median_summary(runs, combine(runs)) == {"n": 2, "peak": None}
+
+
+def test_wilson_interval_of_a_rate_holds_at_zero_and_at_n():
+    from harness.stats import wilson
+
+    assert wilson(0, 20) == (0.0, 0.1611)
+    assert wilson(20, 20) == (0.8389, 1.0)
+    low, high = wilson(10, 20)
+    assert low < 0.5 < high and round(low + high, 4) == 1.0
+    assert wilson(0, 0) is None

@@ -1,0 +1,110 @@
+"""redis_visibility: how long a task of a lost worker waits on Redis before it runs again, and double runs.
+
+In production: with `task_acks_late` on the Redis transport, a message delivered to a worker that
+dies stays in kombu's `unacked` hash until a live worker's restore sweep finds it older than
+`visibility_timeout` (1 h by default) and puts it back. The claim (kombu PR #2558, #6229) is that the
+sweep itself runs only about every 100 s (a 10 s timer that scans on every 10th call), so a lost task
+waits far longer than `visibility_timeout` says; kombu 5.7.0 makes both numbers options
+(`unacked_restore_interval`, `unacked_restore_throttle`). And a task that runs longer than
+`visibility_timeout` is restored while it still runs: it runs twice.
+
+Kill cells: a prefork worker (concurrency 2, prefetch 1) gets 4 tasks, is SIGKILLed with its children
+once both slots run one, and a new worker is watched until the two killed tasks run again. The
+double-run cell: tasks longer than `visibility_timeout` on a worker with free slots, nothing killed.
+"""
+from __future__ import annotations
+
+from harness.compare import cell_line, verdict_is
+from harness.scenario import BROKEN, FIXED, Cell, Claim, Scenario
+from harness.workloads import Burst, LostWorker
+
+TASK = "ledger.tasks.started_then_sleep"
+VISIBILITY_S = 30
+LATE_FACTOR = 2  # broken when a killed task waits more than twice visibility_timeout to run again
+EVERY_SWEEP = {"unacked_restore_interval": 10, "unacked_restore_throttle": 1}  # kombu 5.7.0 options
+
+
+def celery_settings(visibility_s: int, **transport) -> dict:
+    return {"task_acks_late": True, "worker_prefetch_multiplier": 1,
+            "broker_transport_options": {"visibility_timeout": visibility_s, **transport}}
+
+
+SETTINGS = {"conn_max_age": 60, "pool": "prefork", "concurrency": 2, "broker": "redis", "task_sleep_s": 3.0,
+            "celery": celery_settings(VISIBILITY_S)}
+SWEEP_CLAIM = Claim(BROKEN, "kombu PR #2558 (#6229): the restore sweep runs about every 100 s whatever "
+                            "visibility_timeout says")
+
+
+def verdict(summary: dict) -> str:
+    """Broken when a killed task did not run again within twice visibility_timeout, or a task ran twice though
+    its worker lived; fixed otherwise."""
+    if summary.get("killed_tasks"):
+        delay, done = summary.get("redelivery_delay_max_s"), summary["redelivered_tasks"] == summary["killed_tasks"]
+        return FIXED if done and delay is not None and delay <= LATE_FACTOR * _visibility(summary) else BROKEN
+    return BROKEN if summary.get("tasks_duplicated") else FIXED
+
+
+def _visibility(summary: dict) -> float:
+    return summary.get("visibility_timeout_s") or VISIBILITY_S
+
+
+def derive(summary: dict, data: dict) -> dict:
+    """The visibility_timeout the cell ran with (its broker_transport_options)."""
+    options = data["settings"].celery.get("broker_transport_options") or {}
+    return {"visibility_timeout_s": options.get("visibility_timeout", 3600)}
+
+
+def _numbers(record: dict) -> str:
+    s = record["summary"]
+    if s.get("killed_tasks"):
+        return (f"{record['cell']['name']}: {s['redelivered_tasks']}/{s['killed_tasks']} killed tasks ran again, "
+                f"after {s['redelivery_delay_min_s']}-{s['redelivery_delay_max_s']} s (visibility_timeout "
+                f"{_visibility(s):g} s)")
+    return f"{record['cell']['name']}: {s['tasks_duplicated']} of {s['tasks_dispatched']} tasks ran twice"
+
+
+def _line(records: list[dict], cell: str, sentence: str, expect_broken: bool) -> str:
+    return cell_line(records, cell, sentence, verdict_is(BROKEN if expect_broken else FIXED), _numbers)
+
+
+def assess(records: list[dict]) -> list[str]:
+    return [
+        _line(records, "5.5.3 kill", "kombu 5.5: a lost task waits far longer than visibility_timeout",
+              expect_broken=True),
+        _line(records, "5.7.0 kill", "kombu 5.7.0 with its default options: the same", expect_broken=True),
+        _line(records, "5.7.0 kill, restore every sweep", "kombu 5.7.0 with unacked_restore_throttle=1: within "
+              "visibility_timeout plus one interval", expect_broken=False),
+        _line(records, "5.7.0 task longer than visibility_timeout", "a task longer than visibility_timeout runs "
+              "twice", expect_broken=True),
+    ]
+
+
+SCENARIO = Scenario(
+    name="redis_visibility",
+    title="Redis redelivery after a lost worker: visibility_timeout and the restore sweep",
+    claim="kombu PR #2558: with acks_late on Redis, a lost worker's tasks run again only when a restore sweep "
+          "(about every 100 s up to kombu 5.6) finds them older than visibility_timeout; a task longer than "
+          "visibility_timeout runs twice.",
+    services=("postgres", "redis"),
+    settings=SETTINGS,
+    workload=LostWorker(task=TASK, count=4, observe_s=180),
+    cells=(
+        Cell("5.5.3 kill", "5.5.3", SWEEP_CLAIM),
+        Cell("5.7.0 kill", "5.7.0", SWEEP_CLAIM),
+        Cell("5.7.0 kill, restore every sweep", "5.7.0", Claim(FIXED, "kombu 5.7.0 (PR #2558): with "
+             "unacked_restore_throttle=1 the sweep runs every unacked_restore_interval seconds"),
+             settings={"celery": celery_settings(VISIBILITY_S, **EVERY_SWEEP)}),
+        Cell("5.7.0 task longer than visibility_timeout", "5.7.0", Claim(BROKEN, "Celery docs (Redis caveats): a "
+             "task not acknowledged within visibility_timeout is redelivered to another worker"),
+             settings={"concurrency": 4, "task_sleep_s": 25.0, "celery": celery_settings(10, **EVERY_SWEEP)},
+             workload=Burst(task=TASK, count=2, settle_s=40.0)),
+    ),
+    metrics=("killed_tasks", "redelivered_tasks", "redelivery_delay_min_s", "redelivery_delay_max_s",
+             "replacement_start_s", "tasks_duplicated", "tasks_lost", "visibility_timeout_s"),
+    verdict_rule=f"broken if a killed task did not run again within {LATE_FACTOR} x visibility_timeout, or a task "
+                 f"ran twice though its worker lived; else fixed",
+    verdict=verdict,
+    headline="redelivery_delay_max_s",
+    derive=derive,
+    assess=assess,
+)

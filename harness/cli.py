@@ -98,7 +98,7 @@ def run(
     cell: Optional[List[str]] = typer.Option(None, "--cell", help="run only the default cell of this name "
                                              "(repeatable; names in `harness list`)"),
     python: Optional[str] = typer.Option(None, "--python", help="with --celery: the Python minor version to run "
-                                         "it on, e.g. 3.13 (default: the newest the release supports here)"),
+                                         "it on, e.g. 3.13 (default: by release, 5.3 on: 3.11; see the README)"),
     patch: Optional[Path] = typer.Option(None, "--patch", help="with --celery: a unified diff to apply to the "
                                          "cell's installed packages (paths like a/celery/app/trace.py)"),
     tasks: Optional[int] = typer.Option(None, "--tasks", min=1, help="tasks per burst (default: the scenario's)"),
@@ -242,7 +242,7 @@ def compose_args(
     """Print a cell's Python and exact pins as Docker build arguments (KEY=VALUE lines, usable as --env-file)."""
     from harness.stacks.images import build_args
 
-    [item] = plan(get_scenario(scenario), names=[cell])
+    [item] = plan(get_scenario(scenario), names=[cell], stack="compose")
     print("\n".join(f"{key}={value}" for key, value in build_args(item.python, item.pins).items()))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from statistics import median
 from typing import Callable
 
+from harness.scenario import INCONCLUSIVE
 from harness.settings import flat
 from harness.stats import SIGNIFICANT, rank_test
 
@@ -38,7 +39,7 @@ def cell_line(records: list[dict], cell: str, sentence: str, holds: Callable[[di
 
 def verdict_is(expected: str) -> Callable[[dict], bool | None]:
     """For cell_line: the claim holds when the cell's verdict is `expected` (None while it is inconclusive)."""
-    return lambda record: None if record["verdict"] == "inconclusive" else record["verdict"] == expected
+    return lambda record: None if record["verdict"] == INCONCLUSIVE else record["verdict"] == expected
 
 
 def twins(records: list[dict], key: str, value, default) -> list[tuple[dict, dict]]:

@@ -8,9 +8,8 @@ from pathlib import Path
 
 from harness import binaries
 from harness.errors import HarnessError, last_line
-from harness.paths import SCENARIOS_DIR
 
-PATCHES_DIR = SCENARIOS_DIR / "patches"
+PATCH_TIMEOUT_S = 60
 
 
 @dataclass(frozen=True)
@@ -30,18 +29,17 @@ class Patch:
         return [line[4:].split("\t")[0].strip().split("/", 1)[-1] for line in self.text.splitlines()
                 if line.startswith("+++ ")]
 
-    def as_record(self) -> dict[str, str]:
+    def as_record(self) -> dict[str, object]:
         return {"name": self.name, "sha256": self.sha256, "files": self.files, "text": self.text}
 
 
-def patch_file(reference: str | Path) -> Patch:
-    """The diff in scenarios/patches/ (a bare name) or at a path; a one-line error if it is not a unified diff."""
-    path = Path(reference)
-    path = path if path.is_absolute() or path.parent != Path(".") else PATCHES_DIR / path
+def patch_file(path: str | Path) -> Patch:
+    """The diff at `path` (relative to the working directory); a one-line error if it is not a unified diff."""
+    path = Path(path)
     try:
         text = path.read_text()
     except (OSError, UnicodeDecodeError) as error:
-        raise HarnessError(f"cannot read patch {path}: {error.strerror or error}") from None
+        raise HarnessError(f"cannot read patch {path}: {getattr(error, 'strerror', None) or error}") from None
     patch = Patch(path.name, text)
     if not patch.files or "\n@@ " not in "\n" + text:
         raise HarnessError(f"{path} is not a unified diff (no '+++ ' file line or '@@' hunk)")
@@ -49,9 +47,11 @@ def patch_file(reference: str | Path) -> Patch:
 
 
 def apply(patch: Patch, site_packages: Path, what: str) -> None:
-    """Apply the diff inside site-packages with GNU patch; a one-line error naming the hunk that did not fit."""
-    done = subprocess.run([str(binaries.find("patch")), "-p1", "--batch", "--forward", "--no-backup-if-mismatch",
-                           "-d", str(site_packages)], input=patch.text, capture_output=True, text=True)
+    """Apply the diff inside site-packages with GNU patch, exactly (no fuzz: a hunk lands where its context says or
+    not at all); a one-line error naming the hunk that did not fit."""
+    done = subprocess.run([str(binaries.find("patch")), "-p1", "--batch", "--forward", "--fuzz=0",
+                           "--no-backup-if-mismatch", "-d", str(site_packages)], input=patch.text, capture_output=True,
+                          text=True, timeout=PATCH_TIMEOUT_S)
     if done.returncode != 0:
         reason = next((line for line in done.stdout.splitlines() if "FAILED" in line or "can't find" in line),
                       last_line(done.stdout + done.stderr))

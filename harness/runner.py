@@ -17,7 +17,7 @@ from harness.pglimits import max_connections
 from harness.rabbitlimits import consumer_timeout
 from harness.pins import resolve
 from harness.pythons import python_for
-from harness.record import CellInfo, CellRecord, ClaimInfo, Repeat, ScenarioInfo, WorkloadInfo
+from harness.record import CellInfo, CellRecord, ClaimInfo, PatchInfo, Repeat, ScenarioInfo, WorkloadInfo
 from harness.results import cell_filename, run_dir, write_result
 from harness.scenario import Cell, Scenario
 from harness.settings import build
@@ -168,5 +168,6 @@ def cell_record(scenario: Scenario, item: PlannedCell, env: CellEnv, runs: list[
         timings={**run.timings, "env_reused": env.reused}, probes=run.probes, series=run.series, panels=run.panels,
         phases=run.data.get("phases"), errors=run.data.get("errors", {}), fault=run.data.get("fault"),
         parent_checks=run.data.get("parent_checks", []), web_load=run.data.get("web_load"),
-        completions=run.data.get("completions"), patch=env.patch.as_record() if env.patch else None, summary=summary, verdict=verdict, stats=stats, repeats=repeats,
+        completions=run.data.get("completions"), patch=PatchInfo(**env.patch.as_record()) if env.patch else None,
+        summary=summary, verdict=verdict, stats=stats, repeats=repeats,
         agrees_with_claim=None if claim is None else claim.expect == verdict, **context)

@@ -91,7 +91,8 @@ SCENARIO = Scenario(
         Cell("5.5.3 early ack", "5.5.3", Claim(FIXED, "Celery docs: a task is acknowledged when it is received "
              "unless acks_late is set"), settings={"celery": EARLY_ACK}),
     ),
-    metrics=("tasks_not_run_once", "tasks_duplicated", "tasks_lost", "timeout_crashes", "long_task_executions", "short_tasks_run",
+    metrics=("tasks_not_run_once", "tasks_duplicated", "tasks_lost", "timeout_crashes", "long_task_executions",
+             "short_tasks_run",
              "drained", "worker_alive_at_end"),
     verdict_rule="broken if a task ran twice or never ran, fixed if every task ran exactly once",
     verdict=verdict,

@@ -16,6 +16,8 @@ is sampled at 20 Hz and fitted against the tasks done.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from packaging.version import Version
 
 from harness.compare import twins
@@ -28,7 +30,11 @@ from harness.workloads import Burst
 LEAK_KB_PER_TASK = 20.0  # with a 1 MB local: 2% of it kept per failing task, 20 MB per thousand failures
 GROWTH_FLOOR_KB_PER_TASK = 10.0  # below this a half of the failing phase counts as not growing
 FAIL_TASK, CONTROL_TASK = "fail_holding_memory", "ok_holding_memory"
-F_LOCALS_PATCH = "celery-5.7.0-restore-f_locals-reread.diff"
+F_LOCALS_PATCH = Path(__file__).parent / "patches" / "celery-5.7.0-restore-f_locals-reread.diff"
+# The proposal explains 5.6+'s excess over 5.5, not #8882 itself: restored, 5.7.0 should grow as 5.5.3 does.
+RE_READ_CLAIM = Claim(BROKEN, "proposed: PR #9799 dropped PR #6024's re-read of tb_frame.f_locals after clear(), "
+                              "which on Python <= 3.12 frees the snapshot (CPython gh-113939); restored, 5.7.0 grows "
+                              "only as 5.5 does")
 SEED = "seed 002: 'first fixed release: 4.4.2'"
 SETTINGS = {"conn_max_age": 60, "pool": "prefork", "concurrency": 1, "broker": "redis", "leak_bytes": 1 << 20,
             "fail_mode": "raise", "max_tasks_per_child": None, "gc_on_failure": False}
@@ -177,8 +183,9 @@ def _patch_line(records: list[dict], sentence: str) -> str:
             found.append((base, patched, reference))
     if not found:
         return f"{sentence}: needs a patched cell, its release as shipped and a 5.5 cell on the same Python"
-    slope = lambda r: r["summary"]["fail_rss_slope_kb_per_task"]  # noqa: E731
-    shares = [(slope(base) - slope(patched)) / (slope(base) - slope(ref)) if slope(base) > slope(ref) else None
+    slope = lambda r: r["summary"].get("fail_rss_slope_kb_per_task")  # noqa: E731
+    shares = [(slope(base) - slope(patched)) / (slope(base) - slope(ref))
+              if None not in (slope(base), slope(patched)) and slope(base) > slope(ref) else None
               for base, patched, ref in found]
     word = ("inconclusive" if None in shares else "confirmed" if min(shares) >= 0.8 else
             "refuted" if max(shares) <= 0.2 else "partly")
@@ -238,11 +245,10 @@ SCENARIO = Scenario(
         Cell("5.7.0 py3.12", "5.7.0", claim_for_release("5.7.0"), python="3.12"),
         Cell("5.5.3 py3.13", "5.5.3", claim_for_release("5.5.3"), python="3.13"),
         Cell("5.7.0 py3.13", "5.7.0", claim_for_release("5.7.0"), python="3.13"),
-        Cell("5.7.0 py3.12 + f_locals re-read", "5.7.0", Claim(FIXED, "proposed: PR #9799 dropped PR #6024's re-read "
-             "of tb_frame.f_locals after clear(), which on Python <= 3.12 frees the snapshot (CPython gh-113939)"),
-             python="3.12", patch=patch_file(F_LOCALS_PATCH)),
-        Cell("5.7.0 py3.11 + f_locals re-read", "5.7.0", Claim(FIXED, "proposed: the same re-read on Python 3.11"),
-             python="3.11", patch=patch_file(F_LOCALS_PATCH), optional=True),
+        Cell("5.7.0 py3.12 + f_locals re-read", "5.7.0", RE_READ_CLAIM, python="3.12",
+             patch=patch_file(F_LOCALS_PATCH)),
+        Cell("5.7.0 py3.11 + f_locals re-read", "5.7.0", RE_READ_CLAIM, python="3.11", patch=patch_file(F_LOCALS_PATCH),
+             optional=True),
         Cell("5.7.0 py3.12 retry", "5.7.0", claim_for_release("5.7.0"), python="3.12",
              settings={"fail_mode": "retry"}),
         Cell("5.7.0 py3.12 throws", "5.7.0", Claim(FIXED, "upstream #8882: only unhandled exceptions leak"),

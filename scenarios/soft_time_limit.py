@@ -43,7 +43,7 @@ def derive(summary: dict, data: dict) -> dict:
     failed, ran = _rate(rows, 1)
     second_failed, second_ran = _rate(rows, 2)
     interval = wilson(failed, ran)
-    errors = Counter(row.error for row in rows if row.error and row.index % len(ROUND))
+    errors = Counter(row.error for row in rows if row.error and row.index % len(ROUND) == 1)
     soft = (summary.get("worker_log_errors_by_class") or {}).get("SoftTimeLimitExceeded", 0)
     return {
         "interrupted_soft": soft, "interrupted_hard": summary.get("tasks_timed_out", 0),

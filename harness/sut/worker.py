@@ -84,8 +84,10 @@ class Worker(WorkerLog):
         return self.process is not None and self.process.running()
 
     def kill(self) -> None:
-        """SIGKILL to the whole worker (parent and pool children): nothing is acknowledged or restored."""
-        self.process.kill()
+        """SIGKILL to the whole worker (parent and pool children): nothing is acknowledged or restored. A worker that
+        already exited is left as it is."""
+        if self.alive():
+            self.process.kill()
 
     def __enter__(self) -> "Worker":
         self.process = self.stack.start_process(self.spec)

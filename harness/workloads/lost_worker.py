@@ -58,19 +58,23 @@ class LostWorker(Workload):
                 drained = wait_for_rows(ledger, run.prefix, run.count + len(killed), self.observe_s)
                 run.mark("drained")
                 read_ledger(run, ledger, dispatch, drained, self.settle_s)
+                run.summary["worker_alive_at_end"] = replacement.alive()
+                run.data["tasks_reported"] = replacement.tasks_reported(run.prefix)
             run.mark("settled")
-        run.server = replacement  # the log and the worker the finish step reads
+        run.server = replacement  # the finish step reads the new worker's log (the killed one's stays in logs/)
         fault = {"method": "kill_worker", "server": "celery worker", "started_at": round(killed_at, 3),
-                 "finished_at": round(replaced_at, 3), "all_slots_busy": started}
+                 "finished_at": round(replaced_at, 3)}
         run.data.update(fault=fault, completions=[round(row.finished, 3) for row in run.data["rows"]])
-        run.summary.update(redeliveries(run.data["rows"], killed, killed_at, replaced_at))
+        run.summary.update(redeliveries(run.data["rows"], killed, killed_at, replaced_at), all_slots_busy=started)
 
     def finish(self, run: CellRun) -> None:
         finish_worker(run)
 
     def progress(self, summary: dict) -> str:
-        return (f"{summary['killed_tasks']} killed, {summary['redelivered_tasks']} run again "
-                f"(last after {summary['redelivery_delay_max_s']}s); " + burst_progress(summary))
+        delay = summary["redelivery_delay_max_s"]
+        again = f"last after {delay}s" if delay is not None else "none within the watch"
+        return (f"{summary['killed_tasks']} killed, {summary['redelivered_tasks']} run again ({again}); "
+                + burst_progress(summary))
 
 
 def wait_for_rows(ledger, prefix: str, rows: int, timeout_s: float) -> bool:

@@ -1,6 +1,8 @@
+import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 
 def harness(*args):
@@ -63,3 +65,11 @@ def test_python_must_be_a_minor_version_and_a_patch_a_diff(tmp_path):
     done = harness("run", "exception_leak", "--celery", "5.7.0", "--patch", str(notes))
     assert done.returncode == 2 and len(done.stdout.strip().splitlines()) == 1
     assert "is not a unified diff" in done.stdout
+
+
+def test_a_patch_named_without_a_directory_is_read_from_the_working_directory(tmp_path):
+    (tmp_path / "fix.txt").write_text("no hunks here\n")
+    done = subprocess.run([sys.executable, "-m", "harness", "run", "exception_leak", "--celery", "5.7.0", "--patch",
+                           "fix.txt"], capture_output=True, text=True, timeout=60, cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
+    assert done.returncode == 2 and "fix.txt is not a unified diff" in done.stdout

@@ -38,20 +38,26 @@ def test_soft_time_limit_rate_of_the_next_task_and_its_interval(failing, expect)
 
 def test_redeliveries_count_only_killed_tasks_run_after_the_kill():
     rows = [LedgerRow("started_then_sleep", 0, 99.0, 99.0, None), LedgerRow("started_then_sleep", 1, 99.5, 99.5, None),
-            LedgerRow("started_then_sleep", 2, 102.0, 102.0, None), LedgerRow("started_then_sleep", 0, 140.0, 140.0, None)]
+            LedgerRow("started_then_sleep", 2, 102.0, 102.0, None),
+            LedgerRow("started_then_sleep", 0, 140.0, 140.0, None)]
     numbers = redeliveries(rows, killed={0, 1}, killed_at=100.0, replaced_at=101.5)
     assert (numbers["killed_tasks"], numbers["redelivered_tasks"]) == (2, 1)
     assert numbers["redelivery_delay_max_s"] == 40.0 and numbers["replacement_start_s"] == 1.5
-    late = {**numbers, "visibility_timeout_s": 30}
+    late = {**numbers, "visibility_timeout_s": 30, "all_slots_busy": True}
     assert redis_visibility.verdict(late) == BROKEN  # one killed task never ran again
     both = redeliveries(rows + [LedgerRow("started_then_sleep", 1, 150.0, 150.0, None)], {0, 1}, 100.0, 101.5)
+    both["all_slots_busy"] = True
     assert redis_visibility.verdict({**both, "visibility_timeout_s": 30}) == FIXED  # both within 2 x 30 s
     assert redis_visibility.verdict({**both, "visibility_timeout_s": 20}) == BROKEN  # 50 s > 2 x 20 s
+    # a kill that did not find every slot busy, or killed nothing, tested nothing
+    assert redis_visibility.verdict({**both, "visibility_timeout_s": 30, "all_slots_busy": False}) == INCONCLUSIVE
+    nothing = redeliveries(rows, killed=set(), killed_at=100.0, replaced_at=101.5)
+    assert redis_visibility.verdict({**nothing, "all_slots_busy": True, "tasks_duplicated": 0}) == INCONCLUSIVE
 
 
 def test_a_living_worker_that_runs_a_task_twice_is_broken():
-    assert redis_visibility.verdict({"killed_tasks": 0, "tasks_duplicated": 2}) == BROKEN
-    assert redis_visibility.verdict({"killed_tasks": 0, "tasks_duplicated": 0}) == FIXED
+    assert redis_visibility.verdict({"tasks_duplicated": 2}) == BROKEN
+    assert redis_visibility.verdict({"tasks_duplicated": 0}) == FIXED
 
 
 def test_a_psycopg2_cell_leaves_psycopg_3_out():

@@ -17,6 +17,8 @@ KNOWN = {
     "epmd": ("/usr/lib/erlang/bin", "erlang-base"),
     "openssl": ("/usr/bin", "openssl"),
     "patch": ("/usr/bin", "patch"),
+    "setpriv": ("/usr/bin", "util-linux"),
+    "useradd": ("/usr/sbin", "passwd"),
 }
 
 

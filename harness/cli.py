@@ -1,7 +1,6 @@
 """The `harness` command line: list, run and report scenarios."""
 from __future__ import annotations
 
-import signal
 import sys
 import time
 from pathlib import Path
@@ -18,6 +17,7 @@ from rich.markup import escape
 
 from harness import releases
 from harness.bisect import bisect
+from harness.signals import exit_code, signal_name
 from harness.errors import HarnessError
 from harness.patches import patch_file
 from harness.report import build_report, print_claims
@@ -43,9 +43,9 @@ def friendly(command):
             console.print(f"[red]error:[/red] {escape(str(error))}")
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
-            console.print("[yellow]interrupted:[/yellow] servers and workers stopped; the interrupted cell "
-                          "wrote no result (cells finished before it kept theirs)")
-            raise typer.Exit(130) from None
+            console.print(f"[yellow]interrupted ({signal_name()}):[/yellow] servers and workers stopped; the "
+                          "interrupted cell wrote no result (cells finished before it kept theirs)")
+            raise typer.Exit(exit_code()) from None
         except Exception as error:
             if os.environ.get("REPRO_DEBUG"):
                 raise
@@ -248,15 +248,3 @@ def compose_args(
 
 def say(message: str) -> None:
     console.print(f"[dim]{time.strftime('%H:%M:%S')}[/dim] {escape(message)}")
-
-
-def _terminate(signum, frame) -> None:
-    raise KeyboardInterrupt
-
-
-def main() -> None:
-    """Entry point: SIGTERM stops a run as cleanly as Ctrl-C does, and Ctrl-C does so even when the shell
-    that started us ignores SIGINT (as background jobs of a non-interactive shell inherit)."""
-    signal.signal(signal.SIGTERM, _terminate)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    app()

@@ -14,6 +14,7 @@ import psycopg
 
 from harness.errors import HarnessError, last_line
 from harness.paths import REPO_ROOT
+from harness.reaper import leftovers
 from harness.pglimits import set_max_connections
 from harness.stacks.base import ProcessSpec, listening_at
 from harness.stacks.containers import HEALTHY_TIMEOUT_S, ContainerNode, exec_in, find_container
@@ -94,6 +95,7 @@ class ComposeStack:
         self.client = self.client or docker_client()
         self.local_images = use_local_images(self.client)
         started = time.monotonic()
+        leftovers().add("compose", self.project)
         try:
             self.compose("up", "--detach", "--wait", "--wait-timeout", str(HEALTHY_TIMEOUT_S), *self.services)
             if "postgres" in self.services:  # as the local server's (ALTER SYSTEM: a cell may change it)
@@ -106,6 +108,7 @@ class ComposeStack:
 
     def __exit__(self, *exc) -> None:
         self.compose("down", "--volumes", "--remove-orphans", "--timeout", "10")
+        leftovers().discard("compose", self.project)
 
     def compose(self, *args: str, env: dict[str, str] | None = None, timeout: float = HEALTHY_TIMEOUT_S + 60) -> str:
         command = ["docker", "compose", "--file", str(COMPOSE_FILE), "--project-name", self.project, *args]

@@ -21,9 +21,12 @@ def postgres_ready(dsn: str) -> bool:
         return False
 
 
-def redis_ready(port: int) -> bool:
-    """True once Redis answers PING with PONG."""
-    return _exchange(port, b"PING\r\n").startswith(b"+PONG")
+def redis_ready(port: int, password: str) -> bool:
+    """True once Redis takes the password and answers PING with PONG."""
+    try:
+        return redis_command(port, password, "PING") == [b"+PONG"]
+    except OSError:
+        return False
 
 
 def amqp_ready(port: int) -> bool:
@@ -49,23 +52,32 @@ def _exchange(port: int, payload: bytes) -> bytes:
         return b""
 
 
-def redis_kill_clients(port: int) -> None:
-    """Drop every client connection, ours excepted: normal ones, then pub/sub ones (Celery's remote control)."""
-    for kind in (b"normal", b"pubsub"):
-        reply = _exchange(port, b"CLIENT KILL TYPE " + kind + b"\r\n")
-        if not reply.startswith(b":"):
-            raise HarnessError(f"redis refused CLIENT KILL TYPE {kind.decode()}: {reply!r}")
-
-
-def redis_flush_db(port: int, db: int) -> None:
-    """Empty one Redis database (a cell's broker namespace); raise unless Redis says OK twice."""
+def redis_command(port: int, password: str, *commands: str) -> list[bytes]:
+    """Log in, send inline commands with one-line replies (status, error or integer), return their replies."""
     with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
-        sock.sendall(f"SELECT {db}\r\nFLUSHDB\r\n".encode())
+        sock.sendall("".join(f"{line}\r\n" for line in (f"AUTH {password}", *commands)).encode())
         reply = b""
-        while reply.count(b"\r\n") < 2:
+        while reply.count(b"\r\n") < len(commands) + 1:
             chunk = sock.recv(256)
             if not chunk:
                 break
             reply += chunk
-    if reply.count(b"+OK") != 2:
-        raise HarnessError(f"redis did not flush db {db}: {reply!r}")
+    login, *replies = reply.split(b"\r\n")[:len(commands) + 1]
+    if login != b"+OK":
+        raise HarnessError(f"redis on port {port} refused the harness's password: {login!r}")
+    return replies
+
+
+def redis_kill_clients(port: int, password: str) -> None:
+    """Drop every client connection, ours excepted: normal ones, then pub/sub ones (Celery's remote control)."""
+    for kind, reply in zip(("normal", "pubsub"), redis_command(port, password, "CLIENT KILL TYPE normal",
+                                                               "CLIENT KILL TYPE pubsub")):
+        if not reply.startswith(b":"):
+            raise HarnessError(f"redis refused CLIENT KILL TYPE {kind}: {reply!r}")
+
+
+def redis_flush_db(port: int, password: str, db: int) -> None:
+    """Empty one Redis database (a cell's broker namespace); raise unless Redis says OK twice."""
+    replies = redis_command(port, password, f"SELECT {db}", "FLUSHDB")
+    if replies != [b"+OK", b"+OK"]:
+        raise HarnessError(f"redis did not flush db {db}: {replies!r}")

@@ -11,6 +11,7 @@ from pathlib import Path
 import psycopg
 
 from harness.errors import HarnessError
+from harness.reaper import TEMP_PREFIX, leftovers
 from harness.stacks.base import ProcessSpec
 from harness.stacks.health import redis_flush_db
 from harness.stacks.process import LocalProcess
@@ -32,8 +33,9 @@ class LocalStack:
         self.start_s = 0.0
 
     def __enter__(self) -> "LocalStack":
-        self.root = Path(tempfile.mkdtemp(prefix="celery-repro-"))
-        os.chmod(self.root, 0o755)  # the unprivileged postgres user must reach its data dir
+        self.root = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX))
+        leftovers().add("dirs", str(self.root))
+        os.chmod(self.root, 0o711)  # the Postgres user must pass through to its own dir; nobody may list it
         self.servers = {name: SERVER_CLASSES[name](self.root) for name in self.services}
         started = time.monotonic()
         try:
@@ -61,6 +63,7 @@ class LocalStack:
                 interrupted = interrupt
         if server_root := getattr(self, "root", None):
             shutil.rmtree(server_root, ignore_errors=True)
+            leftovers().discard("dirs", str(server_root))
         if interrupted is not None:
             raise interrupted
         if failures:
@@ -97,7 +100,7 @@ class LocalStack:
     def broker_url(self, broker: str, index: int) -> str:
         if broker.startswith("redis"):
             db = index % REDIS_DATABASES
-            redis_flush_db(self.servers[broker].port, db)
+            redis_flush_db(self.servers[broker].port, self.servers[broker].password, db)
             return self.servers[broker].url(db)
         rabbit = self.servers["rabbitmq"]
         return rabbit.amqp_url(rabbit.cell_vhost(index))

@@ -9,9 +9,11 @@ from typing import Callable
 
 import port_for
 from mirakuru import Executor
+from mirakuru.base import SimpleExecutor
 from mirakuru.exceptions import AlreadyRunning, ProcessExitedWithError, ProcessFinishedWithError, TimeoutExpired
 
 from harness.errors import HarnessError, last_line
+from harness.reaper import leftovers
 from harness.stacks.base import ProcessSpec, listening_at
 from harness.stacks.health import port_open
 
@@ -32,6 +34,15 @@ class ProbedExecutor(Executor):
     def after_start_check(self) -> bool:
         return self.probe()
 
+    def start(self) -> "ProbedExecutor":
+        """Executor.start, with the new process recorded for the reaper before the wait for it to answer."""
+        if self.pre_start_check():
+            raise AlreadyRunning(self)
+        SimpleExecutor.start(self)
+        leftovers().add_process(self.process.pid)
+        self.wait_for(self.check_subprocess)
+        return self
+
 
 _HANDED_OUT: set[int] = set()
 
@@ -41,19 +52,6 @@ def free_port() -> int:
     port = port_for.select_random(exclude_ports=_HANDED_OUT)
     _HANDED_OUT.add(port)
     return port
-
-
-def service_user_prefix() -> list[str]:
-    """Command prefix that drops root to the 'postgres' user (servers refusing root need it)."""
-    if os.geteuid() != 0:
-        return []
-    return ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--"]
-
-
-def chown_to_service_user(path: Path) -> None:
-    """Give a directory to the unprivileged user the server runs as (no-op if not root)."""
-    if os.geteuid() == 0:
-        subprocess.run(["chown", "-R", "postgres:postgres", str(path)], check=True)
 
 
 class ManagedProcess:
@@ -90,10 +88,13 @@ class ManagedProcess:
             raise
 
     def stop(self, sig: int | None = None) -> None:
+        pid = self.pid
         try:
             self._executor.stop(stop_signal=sig)
         except ProcessFinishedWithError:
             pass
+        if pid is not None:
+            leftovers().discard_process(pid)
 
     def stop_main_first(self, grace_s: float) -> None:
         """Signal only the main process (so it can shut its children down itself), then stop the rest."""

@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 from pathlib import Path
+from urllib.parse import quote
 
 from harness import binaries
 from harness.errors import HarnessError, last_line
@@ -21,7 +22,7 @@ CORE_APPS = ("amqp10_common", "aten", "credentials_obfuscation", "cuttlefish", "
              "jsx", "observer_cli", "osiris", "ra", "rabbit", "rabbit_common", "rabbitmq_prelaunch", "ranch",
              "recon", "seshat", "stdout_formatter", "syslog", "sysmon_handler", "systemd")
 CELL_VHOSTS = 32  # created at boot from a definitions file: no rabbitmqctl round trip per cell
-GUEST = "guest"
+USER = "repro"  # the one user; no guest (RabbitMQ skips its default user when definitions load)
 
 
 class RabbitMQServer(Server):
@@ -36,7 +37,7 @@ class RabbitMQServer(Server):
         self.epmd: ManagedProcess | None = None
 
     def amqp_url(self, vhost: str) -> str:
-        return f"amqp://{GUEST}:{GUEST}@127.0.0.1:{self.port}/{vhost}"
+        return f"amqp://{USER}:{quote(self.password, safe='')}@127.0.0.1:{self.port}/{vhost}"
 
     def cell_vhost(self, index: int) -> str:
         return f"cell{index % CELL_VHOSTS}"
@@ -44,7 +45,7 @@ class RabbitMQServer(Server):
     def start(self) -> None:
         """Our own epmd first (bound to loopback), then the node that registers with it."""
         if self.epmd is None:
-            self.dir.mkdir(parents=True, exist_ok=True)
+            self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             self.epmd = ManagedProcess("epmd", [str(binaries.find("epmd")), "-port", str(self.epmd_port),
                                                 "-address", "127.0.0.1"], self.epmd_port,
                                        lambda: port_open(self.epmd_port), self.dir / "epmd.log")
@@ -99,9 +100,9 @@ class RabbitMQServer(Server):
         (self.dir / "enabled_plugins").write_text("[].\n")
         _link_core_apps(self.dir / "plugins")
         (self.dir / "rabbitmq-env.conf").write_text("")
-        (self.dir / "definitions.json").write_text(json.dumps(definitions()))
-        (self.dir / "rabbitmq.conf").write_text(
-            f"loopback_users = none\nload_definitions = {self.dir / 'definitions.json'}\n")
+        (self.dir / "definitions.json").touch(mode=0o600)
+        (self.dir / "definitions.json").write_text(json.dumps(definitions(self.password)))
+        (self.dir / "rabbitmq.conf").write_text(f"load_definitions = {self.dir / 'definitions.json'}\n")
 
 
 def _stock_plugins() -> Path:
@@ -116,14 +117,14 @@ def _link_core_apps(target: Path) -> None:
             (target / app.name).symlink_to(app)
 
 
-def definitions() -> dict:
-    """The guest user and one vhost per cell (RabbitMQ skips its default user when definitions load)."""
+def definitions(password: str) -> dict:
+    """The harness's user, with this run's password, and one vhost per cell."""
     vhosts = ["/", *(f"cell{index}" for index in range(CELL_VHOSTS))]
     return {
-        "users": [{"name": GUEST, "password_hash": password_hash(GUEST),
-                   "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": ["administrator"]}],
+        "users": [{"name": USER, "password_hash": password_hash(password),
+                   "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": []}],
         "vhosts": [{"name": vhost} for vhost in vhosts],
-        "permissions": [{"user": GUEST, "vhost": vhost, "configure": ".*", "write": ".*", "read": ".*"}
+        "permissions": [{"user": USER, "vhost": vhost, "configure": ".*", "write": ".*", "read": ".*"}
                         for vhost in vhosts],
     }
 

@@ -3,17 +3,25 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import signal
 import subprocess
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 from harness import binaries
 from harness.errors import HarnessError, last_line
 from harness.stacks.health import postgres_ready, redis_kill_clients, redis_ready
-from harness.stacks.process import ManagedProcess, chown_to_service_user, free_port, service_user_prefix
+from harness.stacks.process import ManagedProcess, free_port
+from harness.stacks.service_user import as_service_user, give_to_service_user
 
 REDIS_DATABASES = 64
+
+
+def new_password() -> str:
+    """A server's password for one run; never on a command line, in a log or in a result file."""
+    return secrets.token_urlsafe(24)
 
 
 class Server:
@@ -25,11 +33,12 @@ class Server:
     def __init__(self, root: Path) -> None:
         self.dir = root / self.name
         self.port = free_port()
+        self.password = new_password()
         self.process: ManagedProcess | None = None
 
     def start(self) -> None:
         if self.process is None:
-            self.dir.mkdir(parents=True, exist_ok=True)
+            self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             self.prepare()
             self.process = ManagedProcess(self.name, self.command(), self.port, self.ready,
                                           self.dir / "server.log", env=self.env(), stop_signal=self.stop_signal)
@@ -72,7 +81,8 @@ class Server:
 
 
 class PostgresServer(Server):
-    """A Postgres cluster initialised in a temp dir and run as the unprivileged 'postgres' user."""
+    """A Postgres cluster initialised in a private temp dir, scram passwords only, run as an unprivileged user of
+    its own (harness.stacks.service_user)."""
 
     name = "postgres"
     stop_signal = signal.SIGINT  # fast shutdown; SIGTERM waits for every client to leave
@@ -83,7 +93,8 @@ class PostgresServer(Server):
 
     def dsn(self, dbname: str = "postgres") -> str:
         """The harness's own connections never use SSL; a cell chooses its sslmode in Django's OPTIONS."""
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}?sslmode=disable"
+        password = quote(self.password, safe="")
+        return f"postgresql://postgres:{password}@127.0.0.1:{self.port}/{dbname}?sslmode=disable"
 
     def ready(self) -> bool:
         return postgres_ready(self.dsn())
@@ -94,11 +105,18 @@ class PostgresServer(Server):
         return match.group(1) if match else "unknown"
 
     def prepare(self) -> None:
-        (self.dir / "sock").mkdir(exist_ok=True)
-        chown_to_service_user(self.dir)
-        command = [*service_user_prefix(), str(binaries.find("initdb")), "-D", str(self.dir / "data"),
-                   "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C", "--no-sync"]
-        done = subprocess.run(command, capture_output=True, text=True)
+        (self.dir / "sock").mkdir(mode=0o700, exist_ok=True)
+        password_file = self.dir / "password"
+        password_file.touch(mode=0o600)
+        password_file.write_text(self.password)
+        give_to_service_user(self.dir)
+        command = [*as_service_user(), str(binaries.find("initdb")), "-D", str(self.dir / "data"),
+                   "-A", "scram-sha-256", f"--pwfile={password_file}", "-U", "postgres", "-E", "UTF8",
+                   "--locale=C", "--no-sync"]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True)
+        finally:
+            password_file.unlink()
         if done.returncode != 0:
             raise HarnessError(f"initdb failed: {last_line(done.stderr)}")
         with (self.dir / "data" / "postgresql.conf").open("a") as conf:  # ALTER SYSTEM can override it per cell
@@ -108,7 +126,7 @@ class PostgresServer(Server):
     def _make_certificate(self) -> None:
         """A self-signed certificate so that cells can connect with sslmode=require."""
         data = self.dir / "data"
-        command = [*service_user_prefix(), str(binaries.find("openssl")), "req", "-x509", "-newkey", "ec", "-pkeyopt",
+        command = [*as_service_user(), str(binaries.find("openssl")), "req", "-x509", "-newkey", "ec", "-pkeyopt",
                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
                    "-keyout", str(data / "server.key"), "-out", str(data / "server.crt")]
         done = subprocess.run(command, capture_output=True, text=True)
@@ -124,7 +142,7 @@ class PostgresServer(Server):
             "ssl": "on", "ssl_cert_file": "server.crt", "ssl_key_file": "server.key",
         }
         flags = [item for key, value in settings.items() for item in ("-c", f"{key}={value}")]
-        return [*service_user_prefix(), str(binaries.find("postgres")), "-D", str(self.dir / "data"), *flags]
+        return [*as_service_user(), str(binaries.find("postgres")), "-D", str(self.dir / "data"), *flags]
 
 
 class RedisServer(Server):
@@ -134,10 +152,10 @@ class RedisServer(Server):
     persistence = ("--appendonly", "no")
 
     def url(self, db: int = 0) -> str:
-        return f"redis://127.0.0.1:{self.port}/{db}"
+        return f"redis://:{quote(self.password, safe='')}@127.0.0.1:{self.port}/{db}"
 
     def ready(self) -> bool:
-        return redis_ready(self.port)
+        return redis_ready(self.port, self.password)
 
     def version(self) -> str:
         out = subprocess.run([binaries.find("redis-server"), "--version"], capture_output=True, text=True).stdout
@@ -145,10 +163,16 @@ class RedisServer(Server):
         return match.group(1) if match else "unknown"
 
     def drop_clients(self) -> None:
-        redis_kill_clients(self.port)
+        redis_kill_clients(self.port, self.password)
+
+    def prepare(self) -> None:
+        """The password goes in a config file only we can read, not on the command line."""
+        config = self.dir / "redis.conf"
+        config.touch(mode=0o600)
+        config.write_text(f"requirepass {self.password}\n")
 
     def command(self) -> list[str]:
-        return [str(binaries.find("redis-server")), "--port", str(self.port), "--bind", "127.0.0.1",
+        return [str(binaries.find("redis-server")), str(self.dir / "redis.conf"), "--port", str(self.port), "--bind", "127.0.0.1",
                 "--save", "", *self.persistence, "--dir", str(self.dir), "--databases", str(REDIS_DATABASES),
                 "--daemonize", "no"]
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from harness.envs import CellEnv
 from harness.errors import HarnessError, last_line
 from harness.paths import DJANGO_PROJECT
+from harness.reaper import run_recorded
 from harness.settings import Settings
 
 SCRIPT_TIMEOUT_S = 300  # migrate, dispatch, queue depth: none should take minutes
@@ -51,8 +52,8 @@ class DjangoProject:
     def run(self, *args: str) -> str:
         """Run a script of the project with the cell's Python; its stdout, or a one-line error."""
         try:
-            done = subprocess.run([str(self.env.python), *args], cwd=DJANGO_PROJECT, capture_output=True,
-                                  text=True, env={**os.environ, **self.variables}, timeout=SCRIPT_TIMEOUT_S)
+            done = run_recorded([str(self.env.python), *args], SCRIPT_TIMEOUT_S, cwd=DJANGO_PROJECT,
+                                env={**os.environ, **self.variables})
         except subprocess.TimeoutExpired:
             raise HarnessError(f"{' '.join(args[:2])} did not finish within {SCRIPT_TIMEOUT_S} s") from None
         if done.returncode != 0:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from harness.cellrun import CellRun
 from harness.errors import HarnessError, last_line
+from harness.reaper import run_recorded
 from harness.sut.web import Gunicorn
 from harness.workloads.base import Workload
 
@@ -63,7 +64,7 @@ class WebLoad(Workload):
         command = [sys.executable, "-m", "harness.workloads.locust_load", url, str(self.users), str(self.seconds),
                    str(mix), str(out)]
         try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=self.seconds + LOAD_GRACE_S)
+            done = run_recorded(command, self.seconds + LOAD_GRACE_S)
         except subprocess.TimeoutExpired:
             raise HarnessError(f"locust did not finish within {self.seconds + LOAD_GRACE_S:.0f} s") from None
         if done.returncode != 0:

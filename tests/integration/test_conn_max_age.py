@@ -1,5 +1,6 @@
 """A reduced conn_max_age run on releases whose _close_database differs, asserting measured sessions."""
 import json
+import secrets
 
 import jsonschema
 import pytest
@@ -9,6 +10,7 @@ from harness.paths import REPO_ROOT
 from harness.report import build_report
 from harness.runner import plan, run_scenario
 from harness.scenario import get_scenario
+from harness.stacks import servers
 from harness.stacks.local import LocalStack
 
 pytestmark = pytest.mark.integration
@@ -17,9 +19,18 @@ TASKS = 100
 RELEASES = ["4.4.0rc4", "4.4.7", "5.5.3", "5.7.0"]
 
 
+PASSWORDS = []
+
+
+def remembered_password() -> str:
+    PASSWORDS.append(f"pw{secrets.token_hex(12)}")
+    return PASSWORDS[-1]
+
+
 @pytest.fixture(scope="module")
 def run(tmp_path_factory, monkeypatch_module):
     monkeypatch_module.setenv("REPRO_RESULTS_DIR", str(tmp_path_factory.mktemp("results")))
+    monkeypatch_module.setattr(servers, "new_password", remembered_password)
     scenario = get_scenario("conn_max_age")
     directory = run_scenario(scenario, plan(scenario, RELEASES), LocalStack, print, count=TASKS)
     return {json.loads(p.read_text())["pins"]["celery"]: json.loads(p.read_text()) for p in directory.glob("*.json")}, directory
@@ -70,3 +81,9 @@ def test_report_rebuilds_from_json_alone(run, tmp_path):
     page, chart = build_report(run[1], Console(file=open(tmp_path / "out.txt", "w")))
     assert "| 4.4.0rc4 |" in page.read_text()
     assert chart.stat().st_size > 10_000
+
+
+def test_no_server_password_reaches_a_result_file_or_a_log(run):
+    files = [path for path in run[1].rglob("*") if path.is_file()]
+    assert len(PASSWORDS) >= 3 and len(files) > 10
+    assert [path for path in files for password in PASSWORDS if password in path.read_text(errors="replace")] == []

@@ -1,4 +1,7 @@
+import os
+import pwd
 import socket
+import subprocess
 import time
 import urllib.request
 from urllib.parse import urlsplit
@@ -11,9 +14,10 @@ from harness.envs import ensure_env
 from harness.errors import HarnessError
 from harness.pins import resolve
 from harness.settings import build
-from harness.stacks.health import amqp_ready, postgres_ready, redis_ready
+from harness.stacks.health import amqp_ready, postgres_ready
 from harness.stacks.local import LocalStack
 from harness.stacks.servers import RedisServer
+from harness.stacks.service_user import SERVICE_USER
 from harness.sut.project import DjangoProject, project_variables
 from harness.sut.web import Gunicorn
 from harness.sut.worker import Worker
@@ -37,8 +41,7 @@ def listening_addresses(pids):
 
 def test_every_server_answers_its_protocol(stack):
     assert postgres_ready(stack.admin_dsn())
-    assert redis_ready(stack.servers["redis"].port)
-    assert amqp_ready(stack.servers["rabbitmq"].port)
+    assert stack.servers["redis"].ready() and amqp_ready(stack.servers["rabbitmq"].port)
     assert stack.start_s < 30
     assert all(version != "unknown" for version in stack.versions().values())
 
@@ -147,3 +150,36 @@ def test_gunicorn_answers_on_a_loopback_url_and_leaves_no_process(stack, project
         assert {ip for ip, _ in listening_addresses(pids)} <= LOOPBACK and urlsplit(server.url).hostname == "127.0.0.1"
     time.sleep(1)
     assert gone(pids)
+
+
+def test_no_server_lets_in_a_client_without_the_runs_credentials(stack, project):
+    """Another local user knows the ports (they are listed by ss) but not this run's passwords."""
+    postgres, redis, rabbitmq = (stack.servers[name] for name in ("postgres", "redis", "rabbitmq"))
+    for dsn in (f"postgresql://postgres@127.0.0.1:{postgres.port}/postgres",
+                f"postgresql://postgres:guess@127.0.0.1:{postgres.port}/postgres"):
+        with pytest.raises(psycopg.OperationalError, match="password"):
+            psycopg.connect(dsn, connect_timeout=5, sslmode="disable")
+    with socket.create_connection(("127.0.0.1", redis.port), timeout=2) as sock:
+        sock.sendall(b"PING\r\nCONFIG GET dir\r\n")
+        time.sleep(0.2)
+        assert sock.recv(256).startswith(b"-NOAUTH")
+    login = ("import sys, kombu\ntry:\n    kombu.Connection(sys.argv[1], connect_timeout=5).connect()\n"
+             "except Exception as error:\n    print(type(error).__name__)\nelse:\n    print('connected')")
+    for url in (f"amqp://guest:guest@127.0.0.1:{rabbitmq.port}//", f"amqp://repro:guess@127.0.0.1:{rabbitmq.port}//"):
+        refused = subprocess.run([str(project.env.python), "-c", login, url], capture_output=True, text=True)
+        assert refused.stdout.strip() == "AccessRefused", refused.stderr
+    passwords = [server.password for server in stack.servers.values()]
+    command_lines = " ".join(" ".join(psutil.Process(pid).cmdline()) for pid in server_pids(stack))
+    logs = " ".join(path.read_text(errors="replace") for path in stack.root.rglob("*.log") if path.is_file())
+    assert not [password for password in passwords if password in command_lines or password in logs]
+
+
+def test_postgres_runs_as_an_account_of_its_own_behind_a_private_socket_dir(stack):
+    postgres = stack.servers["postgres"]
+    socket_dir = (postgres.dir / "sock").stat()
+    assert socket_dir.st_mode & 0o777 == 0o700 and (postgres.dir.stat().st_mode & 0o777) == 0o700
+    if os.geteuid() == 0:
+        owner = pwd.getpwnam(SERVICE_USER).pw_uid
+        assert psutil.Process(postgres.process.pid).uids().real == owner == socket_dir.st_uid
+        assert owner != pwd.getpwnam("postgres").pw_uid
+    assert stack.root.stat().st_mode & 0o777 == 0o711

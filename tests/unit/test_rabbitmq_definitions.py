@@ -10,7 +10,8 @@ def test_password_hash_is_rabbitmq_salted_sha256():
     assert digest == hashlib.sha256(salt + b"guest").digest()
 
 
-def test_definitions_give_guest_every_cell_vhost():
-    defs = definitions()
+def test_definitions_give_one_user_every_cell_vhost_and_no_guest():
+    defs = definitions("s3cret")
+    assert [user["name"] for user in defs["users"]] == ["repro"] and "s3cret" not in str(defs)
     assert len(defs["vhosts"]) == CELL_VHOSTS + 1
     assert {p["vhost"] for p in defs["permissions"]} == {v["name"] for v in defs["vhosts"]}

@@ -54,5 +54,5 @@ engine-stop:  ## stop the engine that make engine started
 images:  ## build the Compose backend's images from the Debian mirror where no registry is in reach
 	bash compose/images.sh all
 
-clean-cache:  ## forget cached cell virtualenvs and resolved pins
-	rm -rf $${REPRO_CACHE_DIR:-$${XDG_CACHE_HOME:-$$HOME/.cache}/celery-repro}
+clean-cache: $(SYNCED)  ## forget cached cell virtualenvs, wheels and resolved pins (nothing else in REPRO_CACHE_DIR)
+	$(UV) run --frozen harness clean-cache

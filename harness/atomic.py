@@ -1,9 +1,13 @@
-"""Writing a file so that a reader never sees half of it: a temp file in the same directory, then a rename."""
+"""Files that concurrent runs share: written so that a reader never sees half of one (a temp file in the same
+directory, then a rename), and an exclusive lock for what must happen once (building a cached env)."""
 from __future__ import annotations
 
+import fcntl
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable, Iterator
 
 
 def write_atomic(path: Path, text: str) -> Path:
@@ -21,3 +25,17 @@ def write_atomic(path: Path, text: str) -> Path:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
+
+
+@contextmanager
+def locked(path: Path, waiting: Callable[[], None] = lambda: None) -> Iterator[None]:
+    """Hold an exclusive lock on the file `path` (created if missing); `waiting()` is called once if another process
+    holds it, before this one blocks. The lock goes with the process, however it ends."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            waiting()
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield

@@ -29,6 +29,10 @@ from harness.stacks import open_stack
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Reproduce Celery + Django production bugs on real services, release against release.")
+MAX_TASKS = 100_000  # a burst queued at once: about 1 KB per message in Redis and a ledger row each; hours of work
+MAX_REPEAT = 20
+
+
 console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 
 
@@ -101,12 +105,19 @@ def run(
                                          "it on, e.g. 3.13 (default: by release, 5.3 on: 3.11; see the README)"),
     patch: Optional[Path] = typer.Option(None, "--patch", help="with --celery: a unified diff to apply to the "
                                          "cell's installed packages (paths like a/celery/app/trace.py)"),
-    tasks: Optional[int] = typer.Option(None, "--tasks", min=1, help="tasks per burst (default: the scenario's)"),
+    tasks: Optional[int] = typer.Option(None, "--tasks", min=1, help="tasks per burst (default: the scenario's; "
+                                        f"at most {MAX_TASKS} without --no-limits)"),
     stack: str = typer.Option("local", "--stack", help="local (own server processes) or compose"),
     repeat: int = typer.Option(1, "--repeat", min=1, help="independent runs per cell (fresh worker each); "
-                               "numbers become medians with intervals, verdicts come from the intervals"),
+                               "numbers become medians with intervals, verdicts come from the intervals "
+                               f"(at most {MAX_REPEAT} without --no-limits)"),
+    no_limits: bool = typer.Option(False, "--no-limits", help="allow --tasks and --repeat beyond what fits a "
+                                   "machine like this one (memory, hours)"),
 ) -> None:
     """Run a scenario's cells side by side and write results, a table and a chart."""
+    _within_limits(tasks, repeat, no_limits)
+    for release in celery or []:
+        releases.version(release)
     chosen, stack_factory = get_scenario(scenario), open_stack(stack)
     started = time.monotonic()
     cells = plan(chosen, celery, cell, python=_python_minor(python), patch=patch_file(patch) if patch else None,
@@ -115,6 +126,17 @@ def run(
     page, chart = build_report(directory, console)
     console.print(f"results: {directory}  report: {page.name}  chart: {chart.name}  "
                   f"({time.monotonic() - started:.1f}s)")
+
+
+def _within_limits(tasks: int | None, repeat: int, no_limits: bool) -> None:
+    """A one-line error for counts that would fill the broker or run for a day, unless --no-limits."""
+    if no_limits:
+        return
+    if tasks is not None and tasks > MAX_TASKS:
+        raise HarnessError(f"--tasks {tasks} is more than {MAX_TASKS} (the whole burst is queued at once): "
+                           "add --no-limits to run it anyway")
+    if repeat > MAX_REPEAT:
+        raise HarnessError(f"--repeat {repeat} is more than {MAX_REPEAT}: add --no-limits to run it anyway")
 
 
 def _python_minor(python: str | None) -> str | None:
@@ -244,6 +266,16 @@ def compose_args(
 
     [item] = plan(get_scenario(scenario), names=[cell], stack="compose")
     print("\n".join(f"{key}={value}" for key, value in build_args(item.python, item.pins).items()))
+
+
+@app.command("clean-cache")
+@friendly
+def clean_cache_command() -> None:
+    """Delete the cached cell virtualenvs, wheels and resolved pins (only what the harness created there)."""
+    from harness.paths import clean_cache
+
+    path, deleted = clean_cache()
+    console.print(escape(f"{path}: deleted {', '.join(deleted) or 'nothing (already clean)'}"))
 
 
 def say(message: str) -> None:

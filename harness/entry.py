@@ -2,6 +2,7 @@
 the command line (imported only after that, so an early Ctrl-C never shows an import traceback)."""
 from __future__ import annotations
 
+import os
 import sys
 
 from harness import signals
@@ -18,6 +19,7 @@ def main() -> None:
             print(line, file=sys.stderr)
         from harness.cli import app
     except KeyboardInterrupt:
-        print(f"interrupted ({signals.signal_name()}) before anything started", file=sys.stderr)
-        sys.exit(signals.exit_code())
+        print(f"interrupted ({signals.signal_name()}) before anything started", file=sys.stderr, flush=True)
+        os._exit(signals.exit_code())  # nothing to clean up yet; sys.exit could turn into a SIGINT death when the
+        # interrupt passed through code run by the C API during an import
     app()

@@ -1,13 +1,19 @@
-"""One uv virtualenv per cell, keyed by a hash of its Python and pins, cached between runs."""
+"""One uv virtualenv per cell, keyed by a hash of its Python and pins, cached between runs: built once under a lock
+(concurrent runs wait for it), checked before each use and rebuilt when damaged."""
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import shutil
+import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
-from harness.errors import HarnessError, last_line
+from harness.atomic import locked
+from harness.errors import HarnessError, last_line, warn
 from harness.patches import Patch, apply
 from harness.paths import cache_dir
 from harness.pins import install_lines
@@ -42,22 +48,51 @@ def env_key(python: str, pins: dict[str, str], patch: Patch | None = None) -> st
     return hashlib.sha256(json.dumps(blob).encode()).hexdigest()[:16]
 
 
-def ensure_env(python: str, pins: dict[str, str], patch: Patch | None = None) -> CellEnv:
-    """Return the cached env for these pins (and patch), building it (atomically) if it is not there yet."""
+def ensure_env(python: str, pins: dict[str, str], patch: Patch | None = None,
+               say: Callable[[str], None] = lambda message: None) -> CellEnv:
+    """Return the cached env for these pins (and patch), building it if it is missing or damaged; one build at a
+    time per env, whichever runs want it."""
     patched = "-patched" if patch else ""
     path = cache_dir() / "venvs" / f"py{python}-celery{pins['celery']}{patched}-{env_key(python, pins, patch)}"
-    reused = (path / READY_MARKER).exists()
+    reused = path.exists() and damage(path) is None
     if not reused:
-        _build(path, python, pins, patch)
+        waiting = lambda: say(f"waiting for another run that is building {path.name}")  # noqa: E731
+        with locked(path.with_name(path.name + ".lock"), waiting):
+            problem = damage(path) if path.exists() else None
+            reused = path.exists() and problem is None  # built by the run we waited for
+            if not reused:
+                if problem:
+                    warn(f"cached env {path.name} is damaged ({problem}): rebuilding it")
+                _build(path, python, pins, patch)
     marker = json.loads((path / READY_MARKER).read_text())
     return CellEnv(path, marker["python_version"], pins, marker["freeze"], reused, patch)
 
 
+def damage(path: Path) -> str | None:
+    """What is wrong with a cached env (None: nothing): no ready marker, a file its packages installed is missing,
+    or its interpreter does not run."""
+    try:
+        json.loads((path / READY_MARKER).read_text())["freeze"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return f"no readable {READY_MARKER}"
+    for record in sorted(path.glob("lib/python*/site-packages/*.dist-info/RECORD")):
+        with record.open(newline="") as rows:
+            for row in csv.reader(rows):
+                if row and not (record.parent.parent / row[0]).exists() and not row[0].endswith(".pyc"):
+                    return f"{row[0]} is missing"
+    try:
+        ran = subprocess.run([str(path / "bin" / "python"), "-I", "-c", ""], capture_output=True, timeout=30)
+    except OSError as error:
+        return f"its interpreter does not start: {error.strerror}"
+    return None if ran.returncode == 0 else f"its interpreter exits {ran.returncode}"
+
+
 def _build(path: Path, python: str, pins: dict[str, str], patch: Patch | None) -> None:
-    """Create the venv in a scratch dir, install the pins, apply the patch, record the freeze, then rename into
-    place."""
-    scratch = path.with_name(path.name + ".partial")
-    shutil.rmtree(scratch, ignore_errors=True)
+    """Create the venv in a private scratch dir, install the pins, apply the patch, record the freeze, then rename
+    into place (the caller holds the env's lock)."""
+    for stale in path.parent.glob(f"{path.name}.partial*"):  # a build that was killed
+        shutil.rmtree(stale, ignore_errors=True)
+    scratch = Path(tempfile.mkdtemp(dir=path.parent, prefix=f"{path.name}.partial-"))
     try:
         _uv(["venv", "--quiet", "--relocatable", "--python", str(find_python(python)), str(scratch)], pins)
         _uv(["pip", "install", "--quiet", "--python", str(scratch / "bin" / "python"), *install_lines(pins)], pins)
@@ -65,8 +100,10 @@ def _build(path: Path, python: str, pins: dict[str, str], patch: Patch | None) -
             apply(patch, site_packages(scratch, python), f"celery {pins['celery']} on Python {python}")
         marker = {"python_version": _python_version(scratch), "freeze": _freeze(scratch)}
         (scratch / READY_MARKER).write_text(json.dumps(marker, indent=1))
-        shutil.rmtree(path, ignore_errors=True)
+        if path.exists():
+            path.rename(path.with_name(f"{path.name}.partial-damaged"))  # out of the way at once, deleted below
         scratch.rename(path)
+        shutil.rmtree(path.with_name(f"{path.name}.partial-damaged"), ignore_errors=True)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

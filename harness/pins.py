@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import json
+import time
+from pathlib import Path
 
-from harness.errors import HarnessError, last_line
+from harness.atomic import locked, write_atomic
+from harness.errors import HarnessError, last_line, warn
 from harness.packages import EXTRAS, PINNED
 from harness.paths import cache_dir
 from harness.pythons import find_python
-from harness.atomic import write_atomic
 from harness.uv import run_uv
 
 # Django and driver by Python: Django 3.2 with psycopg2 up to 3.9, Django 5.2 with psycopg 3 after.
@@ -53,14 +55,35 @@ def resolve(celery: str, python: str, overrides: dict[str, str] | None = None) -
     lines = requirements(celery, python, dict(overrides or {}))
     key = json.dumps([python, lines])
     cache = cache_dir() / "pins.json"
-    try:
-        known = json.loads(cache.read_text()) if cache.exists() else {}
-    except ValueError:
-        known = {}  # a damaged cache is rebuilt, not trusted
+    known = _known(cache)
     if key not in known:
-        known[key] = _compile(lines, python)
-        write_atomic(cache, json.dumps(known, indent=1, sort_keys=True))
+        resolved = _compile(lines, python)
+        with locked(cache.with_name("pins.lock")):  # another run may have added its own since we read
+            known = {**_known(cache), key: resolved}
+            write_atomic(cache, json.dumps(known, indent=1, sort_keys=True))
     return known[key]
+
+
+def _known(cache: Path) -> dict[str, dict[str, str]]:
+    """The resolutions cached so far; a file that does not parse or has the wrong shape is set aside with one
+    warning and resolution starts afresh."""
+    if not cache.exists():
+        return {}
+    try:
+        known = json.loads(cache.read_text())
+        if isinstance(known, dict) and all(isinstance(pins, dict) and all(isinstance(v, str) for v in pins.values())
+                                           for pins in known.values()):
+            return known
+        problem = f"a JSON {type(known).__name__} of the wrong shape"
+    except ValueError as error:
+        problem = f"not JSON: {error}"
+    aside = cache.with_name(f"pins.json.damaged-{time.strftime('%Y%m%dT%H%M%S')}")
+    try:
+        cache.replace(aside)
+    except FileNotFoundError:
+        pass  # a concurrent run set it aside first
+    warn(f"{cache} was damaged ({problem}): moved to {aside.name}, resolving pins afresh")
+    return {}
 
 
 def _compile(lines: list[str], python: str) -> dict[str, str]:

@@ -9,12 +9,35 @@ import msgspec
 
 from harness.atomic import write_atomic
 from harness.errors import HarnessError
-from harness.paths import results_dir
+from harness.paths import check_free_space, results_dir
 from harness.record import CellRecord, encode, upgrade
+
+
+RESULTS_FREE_MB = 100  # a run's JSON, logs and charts: a few MB; room for them before the stack starts
 
 
 def run_dir(scenario: str, run_id: str) -> Path:
     return results_dir() / scenario / run_id
+
+
+def new_run_dir(scenario: str, run_id: str) -> Path:
+    """A run directory of its own, created now (a run started in the same second gets RUN_ID-2, -3, ...); a
+    one-line error when the results dir cannot be written or has no room."""
+    parent = results_dir() / scenario
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        check_free_space(parent, RESULTS_FREE_MB, "a run's results")
+        for attempt in range(1, 100):
+            path = parent / (run_id if attempt == 1 else f"{run_id}-{attempt}")
+            try:
+                path.mkdir()
+                return path
+            except FileExistsError:
+                continue
+    except OSError as error:
+        raise HarnessError(f"cannot write results in {parent}: {error.strerror} (REPRO_RESULTS_DIR names another "
+                           "place)") from None
+    raise HarnessError(f"99 runs of {scenario} started in the second {run_id}: start fewer at once")
 
 
 def cell_filename(index: int, cell_name: str) -> str:

@@ -18,7 +18,7 @@ from harness.rabbitlimits import consumer_timeout
 from harness.pins import resolve
 from harness.pythons import python_for
 from harness.record import CellInfo, CellRecord, ClaimInfo, PatchInfo, Repeat, ScenarioInfo, WorkloadInfo
-from harness.results import cell_filename, run_dir, write_result
+from harness.results import cell_filename, new_run_dir, write_result
 from harness.scenario import Cell, Scenario
 from harness.settings import build
 from harness.stats import combine, interval_verdict, median_summary
@@ -63,7 +63,7 @@ def run_scenario(scenario: Scenario, planned: list[PlannedCell], open_stack: Cal
                  count: int | None = None, run_id: str | None = None, repeat: int = 1) -> Path:
     """Run every planned cell (`repeat` times, a fresh worker each time) on one stack and write one result file
     per cell; return the run directory."""
-    directory = run_dir(scenario.name, run_id or new_run_id())
+    directory = new_run_dir(scenario.name, run_id or new_run_id())
     envs = {item.index: prepared_env(item, say) for item in planned}
     with open_stack(scenario.services) as stack:
         say(f"stack ({stack.kind}): {', '.join(scenario.services)} healthy in {stack.start_s:.2f}s")
@@ -93,7 +93,7 @@ def run_scenario(scenario: Scenario, planned: list[PlannedCell], open_stack: Cal
 
 def prepared_env(item: PlannedCell, say: Callable[[str], None]) -> CellEnv:
     started = time.monotonic()
-    env = ensure_env(item.python, item.pins, item.cell.patch)
+    env = ensure_env(item.python, item.pins, item.cell.patch, say)
     patched = f", patched with {env.patch.name}" if env.patch else ""
     say(f"env {item.cell.name}: Python {env.python_version}{patched}, {'cached' if env.reused else 'built'} in "
         f"{time.monotonic() - started:.1f}s")

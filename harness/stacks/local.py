@@ -11,6 +11,7 @@ from pathlib import Path
 import psycopg
 
 from harness.errors import HarnessError
+from harness.paths import check_free_space
 from harness.reaper import TEMP_PREFIX, leftovers
 from harness.stacks.base import ProcessSpec
 from harness.stacks.health import redis_flush_db
@@ -18,6 +19,7 @@ from harness.stacks.process import LocalProcess
 from harness.stacks.rabbitmq import RabbitMQServer
 from harness.stacks.servers import PostgresServer, RedisAofServer, RedisServer, REDIS_DATABASES, Server
 
+SERVERS_FREE_MB = 300  # Postgres' cluster and WAL, RabbitMQ's node, logs: about 120 MB, with room to grow
 SERVER_CLASSES = {"postgres": PostgresServer, "redis": RedisServer, "redis-aof": RedisAofServer,
                   "rabbitmq": RabbitMQServer}
 
@@ -33,6 +35,7 @@ class LocalStack:
         self.start_s = 0.0
 
     def __enter__(self) -> "LocalStack":
+        check_free_space(Path(tempfile.gettempdir()), SERVERS_FREE_MB, "the local stack's servers (TMPDIR)")
         self.root = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX))
         leftovers().add("dirs", str(self.root))
         os.chmod(self.root, 0o711)  # the Postgres user must pass through to its own dir; nobody may list it

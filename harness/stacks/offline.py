@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from harness.atomic import locked
 from harness.errors import HarnessError, last_line
 from harness.paths import REPO_ROOT, cache_dir
 from harness.pythons import find_python
@@ -60,8 +61,9 @@ def wheelhouse(key: str, minor: str, build_args: dict[str, str]) -> Iterator[dic
     """For one image build: the cell's wheels (built once per image key into the cache) copied into the build
     context, and the build arguments that install from them alone; the copy removed after the build."""
     cached = cache_dir() / "wheels" / key
-    if not cached.exists():
-        _build_wheels(minor, build_args, cached)
+    with locked(cached.with_name(f"{key}.lock")):  # two runs building the same image build its wheels once
+        if not cached.exists():
+            _build_wheels(minor, build_args, cached)
     inside = BUILD_WHEELHOUSE / key
     shutil.copytree(cached, inside, dirs_exist_ok=True)
     try:

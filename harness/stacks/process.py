@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 from pathlib import Path
@@ -18,6 +19,7 @@ from harness.stacks.base import ProcessSpec, listening_at
 from harness.stacks.health import port_open
 
 STARTUP_TIMEOUT_S = 60
+BIND_FAILED = re.compile(r"address already in use|eaddrinuse|could not bind", re.IGNORECASE)  # how each server says it
 
 
 class ProbedExecutor(Executor):
@@ -82,6 +84,9 @@ class ManagedProcess:
         except AlreadyRunning:
             raise HarnessError(f"{self.name}: port {self.port} on 127.0.0.1 is already in use") from None
         except (ProcessExitedWithError, TimeoutExpired):
+            if self.port is not None and BIND_FAILED.search(self.log.read_text(errors="replace")):
+                raise HarnessError(f"{self.name}: port {self.port} on 127.0.0.1 was taken by another process after "
+                                   "the harness chose it: run again") from None
             raise HarnessError(f"{self.name} did not become ready: {self.last_log_line()}") from None
         except BaseException:
             self.close()  # Ctrl-C while waiting: the process is in its own session and would outlive us

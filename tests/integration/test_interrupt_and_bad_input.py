@@ -1,4 +1,5 @@
 """Ctrl-C mid-run and impossible input: clear one-line errors, no stray process, no partial result."""
+import json
 import os
 import signal
 import subprocess
@@ -50,3 +51,17 @@ def test_impossible_pin_is_one_line_exit_2(tmp_path):
     assert out.strip().splitlines() == [
         "error: cannot resolve celery[redis]==9.9.9 on Python 3.11: there is no version of celery[redis]==9.9.9 "
         "and you require celery[redis]==9.9.9"]
+
+
+def test_two_runs_started_at_once_both_keep_their_results_and_logs(tmp_path):
+    """Each run has its own servers; they share only the results dir, where each gets a directory of its own."""
+    runs = [start_harness(tmp_path, "run", "conn_max_age", "--celery", "5.7.0", "--tasks", "30") for _ in range(2)]
+    outputs = [run.communicate(timeout=300)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    directories = sorted((tmp_path / "conn_max_age").iterdir())
+    assert len(directories) == 2 and all(len(list(d.glob("*.json"))) == 1 for d in directories), directories
+    worker_logs = [next(d.glob("logs/*/*.log")) for d in directories]
+    assert [log.read_text().count("succeeded in") for log in worker_logs] == [30, 30]  # one worker's tasks each
+    for directory in directories:
+        [record] = [json.loads(p.read_text()) for p in directory.glob("*.json")]
+        assert record["summary"]["tasks_executed"] == 30

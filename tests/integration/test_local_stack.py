@@ -1,8 +1,11 @@
 import os
 import pwd
+import shutil
 import socket
 import subprocess
+import tempfile
 import time
+from pathlib import Path
 import urllib.request
 from urllib.parse import urlsplit
 
@@ -16,7 +19,7 @@ from harness.pins import resolve
 from harness.settings import build
 from harness.stacks.health import amqp_ready, postgres_ready
 from harness.stacks.local import LocalStack
-from harness.stacks.servers import RedisServer
+from harness.stacks.servers import PostgresServer, RedisServer
 from harness.stacks.service_user import SERVICE_USER
 from harness.sut.project import DjangoProject, project_variables
 from harness.sut.web import Gunicorn
@@ -78,7 +81,11 @@ def test_busy_port_is_a_clear_error(tmp_path):
         sock.listen()
         server.port = sock.getsockname()[1]
         with pytest.raises(HarnessError, match=f"port {server.port} on 127.0.0.1 is already in use"):
-            server.start()
+            try:
+                server.start()
+            finally:
+                server.stop()
+                shutil.rmtree(root)
 
 
 def test_postgres_serves_plain_and_tls_clients(stack):
@@ -183,3 +190,20 @@ def test_postgres_runs_as_an_account_of_its_own_behind_a_private_socket_dir(stac
         assert psutil.Process(postgres.process.pid).uids().real == owner == socket_dir.st_uid
         assert owner != pwd.getpwnam("postgres").pw_uid
     assert stack.root.stat().st_mode & 0o777 == 0o711
+
+
+@pytest.mark.parametrize("server_class", [RedisServer, PostgresServer])
+def test_a_port_taken_after_it_was_chosen_is_named_as_busy(server_class):
+    root = Path(tempfile.mkdtemp(prefix="celery-repro-"))
+    root.chmod(0o711)  # as LocalStack's: Postgres' own account passes through
+    server = server_class(root)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))  # bound, not listening: invisible to the pre-start check, fatal to bind()
+        server.port = sock.getsockname()[1]
+        with pytest.raises(HarnessError, match=f"^{server.name}: port {server.port} on 127.0.0.1 was taken by "
+                                               "another process after the harness chose it: run again$"):
+            try:
+                server.start()
+            finally:
+                server.stop()
+                shutil.rmtree(root)

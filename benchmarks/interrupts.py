@@ -18,6 +18,7 @@ import psutil
 
 from harness.atomic import write_atomic
 from harness.paths import REPO_ROOT
+from harness.reaper import marked, start_time
 
 # all three kinds of server (broker_restart's services) and a worker under a burst that never finishes
 COMMAND = ("run", "broker_restart", "--celery", "5.7.0", "--tasks", "20000")
@@ -61,6 +62,7 @@ def interrupt(workdir: Path, sig: int, after_s: float | None = None, needle: str
         wait_for(workdir, needle)
     time.sleep(after_s or 0)
     ours = psutil.Process(harness.pid).children(recursive=True)
+    mark = f"{harness.pid}-{start_time(harness.pid)}.json"  # in the environment of all it started
     watchdogs = [p for p in ours if "harness.reaper" in _command_line(p)]
     phase = (workdir / "out.txt").read_text().strip().splitlines()[-1:] or ["(nothing printed)"]
     if kill_watchdog:
@@ -73,11 +75,12 @@ def interrupt(workdir: Path, sig: int, after_s: float | None = None, needle: str
         start(workdir, "list").wait(timeout=120)
         reaped_by_next = next((line for line in (workdir / "out.txt").read_text().splitlines() if "reaped" in line), "")
     deadline = time.monotonic() + SETTLE_S
-    while time.monotonic() < deadline and (alive(ours) or temp_dirs() - before):
+    while time.monotonic() < deadline and (alive(ours) or marked(mark) or temp_dirs() - before):
         time.sleep(0.2)
     results = list((workdir / "results").rglob("*")) if (workdir / "results").exists() else []
     return {"signal": signal.Signals(sig).name, "after_s": after_s, "needle": needle, "phase": phase[0][:120],
-            "exit_code": code, "processes": len(ours), "strays": [p.pid for p in alive(ours)],
+            "exit_code": code, "processes": len(ours),
+            "strays": sorted({p.pid for p in alive(ours)} | set(marked(mark))),
             "temp_dirs_left": [str(path) for path in temp_dirs() - before],
             "partial_files": [str(path) for path in results if path.suffix == ".tmp" or
                               (path.suffix == ".json" and not _parses(path))],

@@ -81,9 +81,11 @@ def damage(path: Path) -> str | None:
                 if row and not (record.parent.parent / row[0]).exists() and not row[0].endswith(".pyc"):
                     return f"{row[0]} is missing"
     try:
-        ran = subprocess.run([str(path / "bin" / "python"), "-I", "-c", ""], capture_output=True, timeout=30)
+        ran = subprocess.run([str(path / "bin" / "python"), "-I", "-c", ""], capture_output=True, timeout=60)
     except OSError as error:
         return f"its interpreter does not start: {error.strerror}"
+    except subprocess.TimeoutExpired:
+        return "its interpreter did not exit within 60 s"
     return None if ran.returncode == 0 else f"its interpreter exits {ran.returncode}"
 
 

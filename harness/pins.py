@@ -55,35 +55,37 @@ def resolve(celery: str, python: str, overrides: dict[str, str] | None = None) -
     lines = requirements(celery, python, dict(overrides or {}))
     key = json.dumps([python, lines])
     cache = cache_dir() / "pins.json"
-    known = _known(cache)
+    known, _ = _known(cache)
     if key not in known:
         resolved = _compile(lines, python)
         with locked(cache.with_name("pins.lock")):  # another run may have added its own since we read
-            known = {**_known(cache), key: resolved}
+            known, problem = _known(cache)
+            if problem:
+                _set_aside(cache, problem)
+            known[key] = resolved
             write_atomic(cache, json.dumps(known, indent=1, sort_keys=True))
     return known[key]
 
 
-def _known(cache: Path) -> dict[str, dict[str, str]]:
-    """The resolutions cached so far; a file that does not parse or has the wrong shape is set aside with one
-    warning and resolution starts afresh."""
-    if not cache.exists():
-        return {}
+def _known(cache: Path) -> tuple[dict[str, dict[str, str]], str | None]:
+    """The resolutions cached so far, and what is wrong with the file (None: nothing; then it may be missing)."""
     try:
         known = json.loads(cache.read_text())
-        if isinstance(known, dict) and all(isinstance(pins, dict) and all(isinstance(v, str) for v in pins.values())
-                                           for pins in known.values()):
-            return known
-        problem = f"a JSON {type(known).__name__} of the wrong shape"
-    except ValueError as error:
-        problem = f"not JSON: {error}"
-    aside = cache.with_name(f"pins.json.damaged-{time.strftime('%Y%m%dT%H%M%S')}")
-    try:
-        cache.replace(aside)
     except FileNotFoundError:
-        pass  # a concurrent run set it aside first
+        return {}, None
+    except (OSError, ValueError) as error:
+        return {}, f"unreadable: {error}"
+    if isinstance(known, dict) and all(isinstance(pins, dict) and all(isinstance(v, str) for v in pins.values())
+                                       for pins in known.values()):
+        return known, None
+    return {}, f"a JSON {type(known).__name__} of the wrong shape"
+
+
+def _set_aside(cache: Path, problem: str) -> None:
+    """Move a damaged pins cache out of the way (kept for a look), with one warning."""
+    aside = cache.with_name(f"pins.json.damaged-{time.strftime('%Y%m%dT%H%M%S')}")
+    cache.replace(aside)
     warn(f"{cache} was damaged ({problem}): moved to {aside.name}, resolving pins afresh")
-    return {}
 
 
 def _compile(lines: list[str], python: str) -> dict[str, str]:

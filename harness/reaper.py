@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-import time
+import threading
 from pathlib import Path
 
+from harness.atomic import write_atomic
+from harness.errors import HarnessError
+
 TEMP_PREFIX = "celery-repro-"  # the only temp dirs the reaper deletes: under the temp dir, with this prefix
+MARK = "REPRO_RUN"  # in the environment of every process a command starts: the name of the command's record
+RECORD = re.compile(r"(\d+)-(\d+)\.json")  # <pid>-<kernel start time>.json: one command, even after pid reuse
 
 
 def state_dir() -> Path:
@@ -22,12 +28,12 @@ def state_dir() -> Path:
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
     info = path.lstat()
     if info.st_uid != os.getuid() or info.st_mode & 0o077 or path.is_symlink():
-        raise SystemExit(f"error: {path} is not a private directory of this user: remove it or set REPRO_STATE_DIR")
+        raise HarnessError(f"{path} is not a private directory of this user: remove it or set REPRO_STATE_DIR")
     return path
 
 
 def start_time(pid: int) -> int | None:
-    """The kernel's start time of a process (clock ticks after boot): with the pid, it names one process."""
+    """The kernel's start time of a live process (clock ticks after boot): with the pid, it names one process."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
@@ -37,50 +43,50 @@ def start_time(pid: int) -> int | None:
 
 
 class Leftovers:
-    """The record of one live command: what to stop and delete should it die before doing so itself."""
+    """The record of one live command: what to stop and delete should it die before doing so itself. Creating it
+    marks every process started from then on (MARK in the environment) and starts the watchdog."""
 
     def __init__(self) -> None:
-        self.path = state_dir() / f"{os.getpid()}-{start_time(os.getpid())}.json"
+        self.name = f"{os.getpid()}-{start_time(os.getpid())}.json"
+        self.path = state_dir() / self.name
         self.entries: dict[str, list] = {"processes": [], "dirs": [], "compose": []}
-        self.watchdog: subprocess.Popen | None = None
+        self._lock = threading.Lock()  # servers start in threads
+        os.environ[MARK] = self.name
+        self._save()
+        self._watch()
 
     def add(self, kind: str, item) -> None:
-        self.entries[kind].append(item)
-        self._save()
+        with self._lock:
+            self.entries[kind].append(item)
+            self._save()
 
     def discard(self, kind: str, item) -> None:
-        if item in self.entries[kind]:
-            self.entries[kind].remove(item)
-            self._save()
+        with self._lock:
+            if item in self.entries[kind]:
+                self.entries[kind].remove(item)
+                self._save()
 
     def add_process(self, pid: int) -> None:
         """A process started in a session of its own (its process group is its pid)."""
         self.add("processes", [pid, start_time(pid)])
 
     def discard_process(self, pid: int) -> None:
-        self.discard("processes", [pid, next((s for p, s in self.entries["processes"] if p == pid), None)])
+        with self._lock:
+            self.entries["processes"] = [entry for entry in self.entries["processes"] if entry[0] != pid]
+            self._save()
 
     def _save(self) -> None:
-        if not any(self.entries.values()):
-            self.path.unlink(missing_ok=True)
-            return
-        self._watch()
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.entries))
-        os.replace(tmp, self.path)
+        write_atomic(self.path, json.dumps(self.entries))
 
     def _watch(self) -> None:
         """A watchdog in a session of its own that reaps this record as soon as this process is gone, however it
         went (SIGKILL included): it waits on a pipe whose only writer is this process."""
-        if self.watchdog is not None:
-            return
-        read_end, write_end = os.pipe()
-        self.watchdog = subprocess.Popen(
-            [sys.executable, "-m", "harness.reaper", "--watch", str(read_end), self.path.name],
-            pass_fds=(read_end,), start_new_session=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+        read_end, self._pipe = os.pipe()  # the write end is not inherited: held by this process alone
+        subprocess.Popen([sys.executable, "-m", "harness.reaper", "--watch", str(read_end), self.name],
+                         pass_fds=(read_end,), start_new_session=True, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
         os.close(read_end)
-        self._pipe = write_end  # held open until this process exits
 
 
 _LEFTOVERS: Leftovers | None = None
@@ -97,76 +103,78 @@ def leftovers() -> Leftovers:
 def run_recorded(command: list[str], timeout: float, **kwargs) -> subprocess.CompletedProcess:
     """subprocess.run(capture_output=True, text=True) in a session of its own, recorded for the reaper while it
     runs (a dead command's script must not go on publishing); TimeoutExpired as subprocess.run raises it."""
+    record = leftovers()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                start_new_session=True, **kwargs)
-    leftovers().add_process(process.pid)
     try:
+        record.add_process(process.pid)
         out, err = process.communicate(timeout=timeout)
     except BaseException:  # a timeout, Ctrl-C or SIGTERM: it is in no process group the terminal signals
-        process.kill()
+        os.killpg(process.pid, signal.SIGKILL)
         process.communicate()
         raise
     finally:
-        leftovers().discard_process(process.pid)
+        record.discard_process(process.pid)
     return subprocess.CompletedProcess(command, process.returncode, out, err)
 
 
 def owner_alive(name: str) -> bool:
-    pid, _, start = name.removesuffix(".json").partition("-")
-    return str(start_time(int(pid))) == start
+    match = RECORD.fullmatch(name)
+    return match is None or str(start_time(int(match.group(1)))) == match.group(2)
 
 
 def reap_dead() -> list[str]:
     """Stop and delete what every dead command left; one line per dead command that had left anything."""
-    lines = []
-    for record in sorted(state_dir().glob("*.json")):
-        if not owner_alive(record.name):
-            lines.append(reap(record))
+    lines = [reap(record) for record in sorted(state_dir().glob("*.json")) if not owner_alive(record.name)]
     return [line for line in lines if line]
 
 
 def reap(record: Path) -> str:
-    """Stop the processes of one dead command's record (checking each is still the process it started) and delete
-    its temp dirs and Compose projects; a line saying what was found."""
+    """Stop one dead command's processes (those carrying its mark, and the groups it recorded whose leader is still
+    the process it started), delete its temp dirs and Compose projects; a line saying what was found."""
     try:
         entries = json.loads(record.read_text())
     except (OSError, ValueError):
-        record.unlink(missing_ok=True)
-        return ""
-    killed = sum(_kill_group(pid, start) for pid, start in entries.get("processes", []))
+        entries = {}
+    carrying = marked(record.name)
+    groups = [pid for pid, start in entries.get("processes", []) if start is not None and start_time(pid) == start]
+    for pid in carrying:
+        _kill(os.kill, pid)
+    for pid in groups:
+        _kill(os.killpg, pid)
     dirs = sum(_remove_temp_dir(Path(path)) for path in entries.get("dirs", []))
     projects = sum(_down_compose(project) for project in entries.get("compose", []))
     record.unlink(missing_ok=True)
-    if not (killed or dirs or projects):
+    if not (carrying or groups or dirs or projects):
         return ""
-    pid = record.name.partition("-")[0]
-    return (f"reaped what a harness command that died (pid {pid}) left: {killed} processes, {dirs} temp dirs, "
-            f"{projects} Compose projects")
+    owner = record.name.partition("-")[0]
+    return (f"reaped what a harness command that died (pid {owner}) left: {_count(len(set(carrying) | set(groups)), 'process')}, "
+            f"{_count(dirs, 'temp dir')}, {_count(projects, 'Compose project')}")
 
 
-def _kill_group(pid: int, start: int | None) -> int:
-    """SIGKILL to every process of the group `pid` led, if its leader is still that process or gone; how many."""
-    leader = start_time(pid)
-    if leader is not None and leader != start:
-        return 0  # the pid was reused: not ours
-    members = [p for p in _pids() if _group(p) == pid and (start_time(p) or 0) >= (start or 0)]
-    for member in members:
-        try:
-            os.kill(member, signal.SIGKILL)
-        except OSError:
-            pass
-    return len(members)
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else ('es' if noun.endswith('s') else 's')}"
 
 
-def _pids() -> list[int]:
-    return [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()]
+def marked(name: str) -> list[int]:
+    """Live processes (the watchdog itself aside) whose environment carries the mark of record `name`."""
+    needle = f"\0{MARK}={name}\0".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                if needle in b"\0" + (entry / "environ").read_bytes() and start_time(int(entry.name)) is not None:
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
 
 
-def _group(pid: int) -> int | None:
+def _kill(kill, pid: int) -> None:
     try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[2])
-    except (OSError, IndexError, ValueError):
-        return None
+        kill(pid, signal.SIGKILL)
+    except OSError:
+        pass
 
 
 def _remove_temp_dir(path: Path) -> int:
@@ -177,33 +185,30 @@ def _remove_temp_dir(path: Path) -> int:
 
 
 def _down_compose(project: str) -> int:
-    """Remove a Compose project's containers, networks and volumes by their project label."""
+    """Remove a Compose project's containers, networks and volumes by their project label; 1 if it had any."""
     if shutil.which("docker") is None:
         return 0
     label = f"label=com.docker.compose.project={project}"
-    found = 0
+    found = False
     for kind, remove in (("container", ["rm", "--force", "--volumes"]), ("network", ["network", "rm"]),
                          ("volume", ["volume", "rm", "--force"])):
         listed = subprocess.run(["docker", kind, "ls", "--quiet", *(["--all"] if kind == "container" else []),
                                  "--filter", label], capture_output=True, text=True, timeout=60).stdout.split()
         if listed:
             subprocess.run(["docker", *remove, *listed], capture_output=True, timeout=120)
-            found += kind == "container"
-    return 1 if found else 0
+            found = True
+    return int(found)
 
 
 def watch(read_fd: int, name: str) -> None:
-    """The watchdog: wait until the command's pipe closes, give it a moment to be reaped, then reap its record."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    """The watchdog: wait until the command's pipe closes (it has exited or died), then reap its record if the
+    command did not clear it itself."""
+    for sig in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
     while os.read(read_fd, 1024):
         pass
     record = state_dir() / name
-    for _ in range(50):
-        if not owner_alive(name):
-            break
-        time.sleep(0.1)
-    if record.exists() and not owner_alive(name):
+    if record.exists():
         reap(record)
 
 

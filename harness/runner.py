@@ -15,6 +15,7 @@ from harness.metadata import collect_all
 from harness.patches import Patch
 from harness.pglimits import max_connections
 from harness.rabbitlimits import consumer_timeout
+from harness.reaper import leftovers
 from harness.pins import resolve
 from harness.pythons import python_for
 from harness.record import CellInfo, CellRecord, ClaimInfo, PatchInfo, Repeat, ScenarioInfo, WorkloadInfo
@@ -63,6 +64,7 @@ def run_scenario(scenario: Scenario, planned: list[PlannedCell], open_stack: Cal
                  count: int | None = None, run_id: str | None = None, repeat: int = 1) -> Path:
     """Run every planned cell (`repeat` times, a fresh worker each time) on one stack and write one result file
     per cell; return the run directory."""
+    leftovers()  # from here on every process started is marked for the reaper, env builds included
     directory = new_run_dir(scenario.name, run_id or new_run_id())
     envs = {item.index: prepared_env(item, say) for item in planned}
     with open_stack(scenario.services) as stack:

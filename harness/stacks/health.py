@@ -22,10 +22,15 @@ def postgres_ready(dsn: str) -> bool:
 
 
 def redis_ready(port: int, password: str) -> bool:
-    """True once Redis takes the password and answers PING with PONG."""
+    """True once Redis takes the password and answers PING with PONG (False while it is still starting); a refused
+    password is an error at once."""
     try:
         return redis_command(port, password, "PING") == [b"+PONG"]
     except OSError:
+        return False
+    except HarnessError as error:
+        if "WRONGPASS" in str(error):
+            raise
         return False
 
 

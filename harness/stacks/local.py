@@ -36,8 +36,9 @@ class LocalStack:
 
     def __enter__(self) -> "LocalStack":
         check_free_space(Path(tempfile.gettempdir()), SERVERS_FREE_MB, "the local stack's servers (TMPDIR)")
+        record = leftovers()
         self.root = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX))
-        leftovers().add("dirs", str(self.root))
+        record.add("dirs", str(self.root))
         os.chmod(self.root, 0o711)  # the Postgres user must pass through to its own dir; nobody may list it
         self.servers = {name: SERVER_CLASSES[name](self.root) for name in self.services}
         started = time.monotonic()

@@ -64,7 +64,7 @@ def wheelhouse(key: str, minor: str, build_args: dict[str, str]) -> Iterator[dic
     with locked(cached.with_name(f"{key}.lock")):  # two runs building the same image build its wheels once
         if not cached.exists():
             _build_wheels(minor, build_args, cached)
-    inside = BUILD_WHEELHOUSE / key
+    inside = BUILD_WHEELHOUSE / f"{key}-{os.getpid()}"  # a concurrent build of the same image has its own copy
     shutil.copytree(cached, inside, dirs_exist_ok=True)
     try:
         yield {"WHEELHOUSE": str(inside.relative_to(REPO_ROOT)), "PIP_OPTIONS": "--no-index --find-links /wheelhouse"}

@@ -10,7 +10,6 @@ from typing import Callable
 
 import port_for
 from mirakuru import Executor
-from mirakuru.base import SimpleExecutor
 from mirakuru.exceptions import AlreadyRunning, ProcessExitedWithError, ProcessFinishedWithError, TimeoutExpired
 
 from harness.errors import HarnessError, last_line
@@ -36,15 +35,6 @@ class ProbedExecutor(Executor):
     def after_start_check(self) -> bool:
         return self.probe()
 
-    def start(self) -> "ProbedExecutor":
-        """Executor.start, with the new process recorded for the reaper before the wait for it to answer."""
-        if self.pre_start_check():
-            raise AlreadyRunning(self)
-        SimpleExecutor.start(self)
-        leftovers().add_process(self.process.pid)
-        self.wait_for(self.check_subprocess)
-        return self
-
 
 _HANDED_OUT: set[int] = set()
 
@@ -63,6 +53,7 @@ class ManagedProcess:
                  log: Path, env: dict[str, str] | None = None, stop_signal: int = signal.SIGTERM,
                  cwd: str | None = None) -> None:
         self.name, self.port, self.log, self.stop_signal = name, port, log, stop_signal
+        self._recorded: int | None = None  # the pid recorded for the reaper (every process also carries its mark)
         self._log_file = log.open("ab")
         self._executor = ProbedExecutor(
             command, port, probe, envvars=env or {}, stdin=None, stdout=None, stderr=None, cwd=cwd,
@@ -91,15 +82,17 @@ class ManagedProcess:
         except BaseException:
             self.close()  # Ctrl-C while waiting: the process is in its own session and would outlive us
             raise
+        self._recorded = self.pid
+        leftovers().add_process(self._recorded)
 
     def stop(self, sig: int | None = None) -> None:
-        pid = self.pid
         try:
             self._executor.stop(stop_signal=sig)
         except ProcessFinishedWithError:
             pass
-        if pid is not None:
-            leftovers().discard_process(pid)
+        if self._recorded is not None:
+            leftovers().discard_process(self._recorded)
+            self._recorded = None
 
     def stop_main_first(self, grace_s: float) -> None:
         """Signal only the main process (so it can shut its children down itself), then stop the rest."""

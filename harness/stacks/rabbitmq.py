@@ -48,7 +48,7 @@ class RabbitMQServer(Server):
             self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             self.epmd = ManagedProcess("epmd", [str(binaries.find("epmd")), "-port", str(self.epmd_port),
                                                 "-address", "127.0.0.1"], self.epmd_port,
-                                       lambda: port_open(self.epmd_port), self.dir / "epmd.log")
+                                       lambda: port_open(self.epmd_port), self.dir / "epmd.log", cwd=str(self.dir))
         if not self.epmd.pid:
             self.epmd.start()
         super().start()
@@ -90,6 +90,7 @@ class RabbitMQServer(Server):
             "RABBITMQ_CONFIG_FILE": str(self.dir / "rabbitmq.conf"),
             "RABBITMQ_ADVANCED_CONFIG_FILE": str(self.dir / "advanced.config"),
             "RABBITMQ_CONF_ENV_FILE": str(self.dir / "rabbitmq-env.conf"),  # empty: ignore /etc/rabbitmq's
+            "ERL_CRASH_DUMP": str(self.dir / "erl_crash.dump"),  # not in whatever directory we were started from
             "RABBITMQ_ALLOW_INPUT": "1",  # makes the script exec into beam: our pid is the node
             "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1} -noinput",
         }

@@ -40,8 +40,8 @@ class Server:
         if self.process is None:
             self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             self.prepare()
-            self.process = ManagedProcess(self.name, self.command(), self.port, self.ready,
-                                          self.dir / "server.log", env=self.env(), stop_signal=self.stop_signal)
+            self.process = ManagedProcess(self.name, self.command(), self.port, self.ready, self.dir / "server.log",
+                                          env=self.env(), stop_signal=self.stop_signal, cwd=str(self.dir))
         self.process.start()
 
     def stop(self) -> None:

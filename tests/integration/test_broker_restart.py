@@ -31,10 +31,10 @@ def test_kombu_inside_the_regression_stays_alive_and_stops_consuming(cells):
 
 
 def test_graceful_rabbitmq_restart_loses_nothing_and_runs_at_most_the_unacked_window_twice(cells):
-    summary = cells["5.7.0, rabbitmq restart"]
     """A second run is a rate, not a constant (1 task in one CI run of many): an early ack still in flight when the
     node stops is lost and the message redelivered; only messages delivered to the worker can be, at most
     concurrency x prefetch multiplier = 8 at a time."""
+    summary = cells["5.7.0, rabbitmq restart"]
     assert summary["recovered"] and summary["never_executed"] == 0 and summary["executed_more_than_once"] <= 8
     assert summary["executed_once"] + summary["executed_more_than_once"] == summary["tasks_published"] >= TASKS - 5
     assert 5 <= summary["recovery_s"] < 30  # the broker is away for 5 s plus its own boot

@@ -112,10 +112,10 @@ def test_a_restarted_memory_only_redis_container_loses_its_queue_and_the_worker_
 
 
 def test_a_gracefully_restarted_rabbitmq_container_loses_nothing_and_runs_at_most_the_unacked_window_twice(broker_restart):
-    summary = broker_restart["5.7.0, rabbitmq restart"]["summary"]
     """A second run is a rate, not a constant (1 task in one CI run of many): an early ack still in flight when the
     node stops is lost and the message redelivered; only messages delivered to the worker can be, at most
     concurrency x prefetch multiplier = 8 at a time."""
+    summary = broker_restart["5.7.0, rabbitmq restart"]["summary"]
     assert summary["recovered"] and summary["never_executed"] == 0 and summary["executed_more_than_once"] <= 8
     assert summary["executed_once"] + summary["executed_more_than_once"] == summary["tasks_published"] >= 295
     assert 5 <= summary["recovery_s"] < 30  # the broker is away for 5 s plus its own boot and healthcheck

@@ -18,7 +18,7 @@ STACK_UP = "stack (local)"
 ], ids=["kill-starting", "kill-mid-burst", "hup-starting", "hup-mid-burst"])
 def test_nothing_outlives_a_killed_or_hung_up_harness(tmp_path, sig, needle, after_s):
     trial = interrupt(tmp_path, sig, after_s, needle)
-    assert trial["processes"] >= (8 if needle == STACK_UP else 1), trial  # servers, epmd, worker and its children
+    assert trial["processes"] >= (8 if needle == STACK_UP else 3), trial  # servers, epmd, worker and its children
     assert trial["strays"] == [] and trial["temp_dirs_left"] == [] and trial["partial_files"] == [], trial
     assert trial["exit_code"] == (-signal.SIGKILL if sig == signal.SIGKILL else 128 + signal.SIGHUP), trial
 

@@ -77,9 +77,10 @@ def interrupt(workdir: Path, sig: int, after_s: float | None = None, needle: str
     deadline = time.monotonic() + SETTLE_S
     while time.monotonic() < deadline and (alive(ours) or marked(mark) or temp_dirs() - before):
         time.sleep(0.2)
+    said = (workdir / "out.txt").read_text().strip().splitlines()[-1:] or [""]
     results = list((workdir / "results").rglob("*")) if (workdir / "results").exists() else []
     return {"signal": signal.Signals(sig).name, "after_s": after_s, "needle": needle, "phase": phase[0][:120],
-            "exit_code": code, "processes": len(ours),
+            "exit_code": code, "said": said[0][:300], "processes": len(ours),
             "strays": sorted({p.pid for p in alive(ours)} | set(marked(mark))),
             "temp_dirs_left": [str(path) for path in temp_dirs() - before],
             "partial_files": [str(path) for path in results if path.suffix == ".tmp" or

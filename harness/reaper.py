@@ -110,7 +110,7 @@ def run_recorded(command: list[str], timeout: float, **kwargs) -> subprocess.Com
         record.add_process(process.pid)
         out, err = process.communicate(timeout=timeout)
     except BaseException:  # a timeout, Ctrl-C or SIGTERM: it is in no process group the terminal signals
-        os.killpg(process.pid, signal.SIGKILL)
+        _kill(os.killpg, process.pid)  # it may have exited on its own meanwhile
         process.communicate()
         raise
     finally:

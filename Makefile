@@ -4,7 +4,11 @@ ARGS ?=
 UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 SYNCED := .venv/.synced
 
-.PHONY: scenario report list bisect timeline claims test unit bench schema engine engine-stop images clean-cache
+.PHONY: help scenario report list bisect timeline claims test unit bench schema engine engine-stop images clean-cache
+.DEFAULT_GOAL := help
+
+help:  ## list the targets (this); `make` alone starts nothing
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 scenario: $(SYNCED)  ## run one scenario: make scenario NAME=conn_max_age [ARGS="--celery 5.4.0"]
 	$(UV) run --frozen harness run $(NAME) $(ARGS)
@@ -21,13 +25,13 @@ timeline: $(SYNCED)  ## NAME's metric across every release in a range: make time
 claims: $(SYNCED)  ## every scenario's claims, confirmed or refuted, from its newest run of the default cells
 	$(UV) run --frozen harness claims
 
-list: $(SYNCED)
+list: $(SYNCED)  ## every scenario: claim, settings, workload, cells and verdict rule (starts nothing)
 	$(UV) run --frozen harness list
 
 test: $(SYNCED)  ## unit + integration tests (real local stack)
 	$(UV) run --frozen pytest
 
-unit: $(SYNCED)
+unit: $(SYNCED)  ## unit tests only (no server started)
 	$(UV) run --frozen pytest tests/unit
 
 bench: $(SYNCED)  ## record stack start, dispatch, probe and warm-scenario figures

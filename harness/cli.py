@@ -8,6 +8,7 @@ from typing import List, Optional
 
 import functools
 import json
+from dataclasses import asdict
 import os
 import re
 
@@ -17,23 +18,44 @@ from rich.markup import escape
 
 from harness import releases
 from harness.bisect import bisect
+from harness.check import CHECK_FAILED, as_document, closing_line, expected_verdicts, problems
 from harness.signals import exit_code, signal_name
 from harness.errors import HarnessError
 from harness.patches import patch_file
 from harness.report import build_report, print_claims
 from harness.report_model import build
-from harness.results import latest_full_run, latest_run, load_results
+from harness.results import latest_full_run, load_results
 from harness.runner import plan, run_scenario
 from harness.scenario import all_scenarios, get_scenario
 from harness.stacks import open_stack
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Reproduce Celery + Django production bugs on real services, release against release.")
+JSON_HELP = "print one JSON document on stdout (everything else goes to stderr)"
+CHECK_HELP = "exit 3 when a claim is refuted (or, with --expect, a verdict differs)"
+EXPECT_HELP = "a JSON object of cell name -> expected verdict; exit 3 on any difference"
 MAX_TASKS = 100_000  # a burst queued at once: about 1 KB per message in Redis and a ledger row each; hours of work
 MAX_REPEAT = 20
 
 
 console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+
+
+def _version(asked: bool) -> None:
+    if asked:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            print(f"celery-repro {version('celery-repro')}")
+        except PackageNotFoundError:
+            print("celery-repro (not installed: run it through make or uv run)")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def main_options(show_version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                                   help="print the harness's version and exit")) -> None:
+    """Reproduce Celery + Django production bugs on real services, release against release."""
 
 
 def friendly(command):
@@ -43,6 +65,8 @@ def friendly(command):
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
+        except typer.Exit:
+            raise
         except HarnessError as error:
             console.print(f"[red]error:[/red] {escape(str(error))}")
             raise typer.Exit(2) from None
@@ -113,8 +137,13 @@ def run(
                                f"(at most {MAX_REPEAT} without --no-limits)"),
     no_limits: bool = typer.Option(False, "--no-limits", help="allow --tasks and --repeat beyond what fits a "
                                    "machine like this one (memory, hours)"),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+    check: bool = typer.Option(False, "--check", help=CHECK_HELP),
+    expect: Optional[Path] = typer.Option(None, "--expect", help=EXPECT_HELP),
 ) -> None:
     """Run a scenario's cells side by side and write results, a table and a chart."""
+    _json_mode(as_json)
+    expected = expected_verdicts(expect)
     _within_limits(tasks, repeat, no_limits)
     for release in celery or []:
         releases.version(release)
@@ -126,6 +155,27 @@ def run(
     page, chart = build_report(directory, console)
     console.print(f"results: {directory}  report: {page.name}  chart: {chart.name}  "
                   f"({time.monotonic() - started:.1f}s)")
+    _conclude(chosen.name, directory, page, as_json, check, expected)
+
+
+def _conclude(name: str, directory: Path, page: Path, as_json: bool, check: bool, expected: dict) -> None:
+    """The closing line, the JSON document on stdout when asked, and --check's verdict (exit 3 on a problem)."""
+    records = load_results(directory)
+    console.print(escape(closing_line(name, records, page)))
+    if as_json:
+        print(as_document(name, directory, records))
+    if check or expected:
+        found = problems(records, expected)
+        for line in found:
+            console.print(f"[red]check:[/red] {escape(line)}")
+        if found:
+            raise typer.Exit(CHECK_FAILED)
+
+
+def _json_mode(enabled: bool) -> None:
+    """With --json, stdout carries one JSON document; everything else the command says goes to stderr."""
+    if enabled:
+        console.file = sys.stderr
 
 
 def _within_limits(tasks: int | None, repeat: int, no_limits: bool) -> None:
@@ -150,21 +200,29 @@ def _python_minor(python: str | None) -> str | None:
 @friendly
 def bisect_command(
     scenario: str = typer.Argument(..., help="scenario name, see `harness list`"),
-    good: str = typer.Option(..., "--good", help="a release with one verdict (usually the older)"),
-    bad: str = typer.Option(..., "--bad", help="a release with the other verdict"),
+    good: str = typer.Option(..., "--good", help="the older release, with the verdict before the change"),
+    bad: str = typer.Option(..., "--bad", help="a newer release, with the other verdict"),
     pre: bool = typer.Option(False, "--pre", help="include pre-releases between them"),
     tasks: Optional[int] = typer.Option(None, "--tasks", min=1, help="tasks per burst (default: the scenario's)"),
     stack: str = typer.Option("local", "--stack", help="local (own server processes) or compose"),
     metric: Optional[str] = typer.Option(None, "--metric", help="summary number to print per release "
                                          "(default: the scenario's headline)"),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Binary-search the registry's releases between --good and --bad for the first one with --bad's verdict."""
+    _json_mode(as_json)
+    if releases.version(good) >= releases.version(bad):
+        raise HarnessError(f"--good {good} is not older than --bad {bad}: --good names the release before the "
+                           "change, --bad the first known one after it")
     chosen, stack_factory, metric, candidates = _release_range("bisect", scenario, good, bad, pre, stack, metric)
     boundary, probes = bisect(chosen, candidates, tasks, stack_factory, say)
     _print_probes(probes, metric, with_file=True)
     flipped = probes[-1].verdict
     console.print(escape(f"first release that is '{flipped}': {boundary} ({len(probes)} of {len(candidates)} "
                          f"releases measured)"))
+    if as_json:
+        print(json.dumps({"scenario": scenario, "boundary": boundary, "verdict": flipped, "metric": metric,
+                          "releases_in_range": candidates, "probes": [asdict(probe) for probe in probes]}))
 
 
 @app.command()
@@ -177,8 +235,10 @@ def timeline(
     tasks: Optional[int] = typer.Option(None, "--tasks", min=1, help="tasks per burst (default: the scenario's)"),
     metric: Optional[str] = typer.Option(None, "--metric", help="summary number to chart (default: headline)"),
     stack: str = typer.Option("local", "--stack", help="local (own server processes) or compose"),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Measure every release from --from to --to (reusing bisect's cache), chart the metric, mark the flips."""
+    _json_mode(as_json)
     from harness.timeline import boundaries, run_timeline, write_timeline
 
     chosen, stack_factory, metric, candidates = _release_range("timeline", scenario, first, last, pre, stack, metric)
@@ -188,6 +248,9 @@ def timeline(
     console.print(escape("verdict flips: " + ("; ".join(f"{a} -> {b}" for a, b in flips) or "none")))
     page, chart = write_timeline(chosen, probes, metric)
     console.print(escape(f"timeline: {page}  chart: {chart}"))
+    if as_json:
+        print(json.dumps({"scenario": scenario, "metric": metric, "flips": flips, "page": str(page),
+                          "chart": str(chart), "probes": [asdict(probe) for probe in probes]}))
 
 
 def _release_range(verb: str, name: str, first: str, last: str, pre: bool, stack: str, metric: str | None):
@@ -221,23 +284,37 @@ def _known_metric(scenario, metric: str | None) -> str:
 
 @app.command()
 @friendly
-def claims() -> None:
+def claims(as_json: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
     """Every scenario's claims, agreeing with the measurement or not, from its newest run of the default cells."""
+    _json_mode(as_json)
+    document = []
     for name, scenario in all_scenarios().items():
         run = latest_full_run(name, {cell.name for cell in scenario.cells_named(None)})
-        if run is None:
+        records = load_results(run) if run else []
+        if not records:
             console.print(f"[bold]{name}[/bold]: no run yet (make scenario NAME={name})")
+            document.append({"scenario": name, "run": None})
             continue
-        print_claims(build(load_results(run), scenario), console)
+        report_of_run = build(records, scenario)
+        print_claims(report_of_run, console)
+        table = report_of_run.claims
+        document.append({"scenario": name, "run": str(run), "columns": table.columns, "rows": table.rows,
+                         "claim_lines": report_of_run.assessment})
+    if as_json:
+        print(json.dumps(document))
 
 
 @app.command()
 @friendly
 def report(
     scenario: Optional[str] = typer.Argument(None, help="scenario name (not needed with --html)"),
-    run: Optional[Path] = typer.Option(None, "--run", help="run directory (default: the newest)"),
+    run: Optional[Path] = typer.Option(None, "--run", help="run directory (default: the newest that holds every "
+                                       "default cell, as claims and --html use; else the newest)"),
     html: bool = typer.Option(False, "--html", help="build the static site of every scenario's newest default run"),
     out: Optional[Path] = typer.Option(None, "--out", help="where --html writes the site (default: results/site)"),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+    check: bool = typer.Option(False, "--check", help=CHECK_HELP),
+    expect: Optional[Path] = typer.Option(None, "--expect", help=EXPECT_HELP),
 ) -> None:
     """Rebuild the table, Markdown report and chart of a run from its JSON files alone (or, with --html, a site)."""
     if html:
@@ -247,12 +324,14 @@ def report(
         return
     if scenario is None:
         raise HarnessError("name a scenario, or pass --html for the site of every scenario")
-    get_scenario(scenario)
-    directory = run or latest_run(scenario)
+    chosen = get_scenario(scenario)
+    directory = run or latest_full_run(scenario, {cell.name for cell in chosen.cells_named(None)})
     if directory is None:
         raise HarnessError(f"no results for '{scenario}' yet: run `harness run {scenario}` first")
+    _json_mode(as_json)
     page, chart = build_report(directory, console)
     console.print(f"report: {page}  chart: {chart}")
+    _conclude(scenario, directory, page, as_json, check, expected_verdicts(expect))
 
 
 @app.command("compose-args")

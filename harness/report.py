@@ -90,12 +90,9 @@ def markdown_assessment(report: RunReport) -> list[str]:
 
 def build_report(run: Path, console: Console) -> tuple[Path, Path]:
     """Rebuild table, Markdown and chart of one run directory from its JSON files alone."""
-    try:
-        records = load_results(run)
-    except ValueError as error:
-        raise HarnessError(str(error)) from None
+    records = load_results(run)
     if not records:
-        raise HarnessError(f"no result files in {run}")
+        raise HarnessError(f"no readable result files in {run}")
     report = build(records)
     chart = draw_run_chart(records, run / report.chart)
     page = write_atomic(run / "report.md", markdown(report))

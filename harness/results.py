@@ -8,7 +8,7 @@ from pathlib import Path
 import msgspec
 
 from harness.atomic import write_atomic
-from harness.errors import HarnessError
+from harness.errors import HarnessError, warn
 from harness.paths import check_free_space, results_dir
 from harness.record import CellRecord, encode, upgrade
 
@@ -62,8 +62,15 @@ def load_record(path: Path) -> dict:
 
 
 def load_results(directory: Path) -> list[dict]:
-    """Every cell result in a run directory, in cell order."""
-    return [load_record(path) for path in sorted(directory.glob("*.json"))]
+    """Every readable cell result in a run directory, in cell order; a file that is not one is skipped with one
+    warning naming it."""
+    records = []
+    for path in sorted(directory.glob("*.json")):
+        try:
+            records.append(load_record(path))
+        except ResultFileError as error:
+            warn(f"skipped {error}")
+    return records
 
 
 RUN_ID = re.compile(r"\d{8}T\d{6}Z(-[\w.-]+)?")  # runner.new_run_id(); bisect/ and timeline/ hold other files

@@ -1,3 +1,4 @@
+import json
 import os
 import re
 import subprocess
@@ -73,3 +74,96 @@ def test_a_patch_named_without_a_directory_is_read_from_the_working_directory(tm
                            "fix.txt"], capture_output=True, text=True, timeout=60, cwd=tmp_path,
                           env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
     assert done.returncode == 2 and "fix.txt is not a unified diff" in done.stdout
+
+
+def test_version_is_one_line_and_exit_0():
+    done = harness("--version")
+    assert done.returncode == 0 and re.fullmatch(r"celery-repro \d+\.\d+\.\d+", done.stdout.strip()), done.stdout
+
+
+def test_make_alone_lists_every_target_and_starts_nothing():
+    root = Path(__file__).resolve().parents[2]
+    makefile = (root / "Makefile").read_text()
+    targets = re.search(r"^\.PHONY: (.+)$", makefile, re.M).group(1).split()
+    listed = subprocess.run(["make", "--no-print-directory"], cwd=root, capture_output=True, text=True, timeout=60)
+    assert listed.returncode == 0 and sorted(line.split()[1] for line in listed.stdout.splitlines()) == \
+        sorted(targets), listed.stdout
+    dry = subprocess.run(["make", "--dry-run", "--no-print-directory"], cwd=root, capture_output=True, text=True)
+    assert dry.returncode == 0 and dry.stdout.startswith("awk ") and len(dry.stdout.splitlines()) == 1, dry.stdout
+
+
+def test_a_reversed_bisect_is_one_line_and_exit_2():
+    done = harness("bisect", "conn_max_age", "--good", "5.7.0", "--bad", "5.5.3")
+    assert done.returncode == 2 and done.stdout.strip().splitlines() == [
+        "error: --good 5.7.0 is not older than --bad 5.5.3: --good names the release before the change, --bad the "
+        "first known one after it"]
+
+
+def copied_full_run(tmp_path):
+    import shutil
+
+    fixture = Path(__file__).parents[1] / "fixtures" / "v1" / "conn_max_age" / "20261202T183820Z"
+    return Path(shutil.copytree(fixture, tmp_path / "conn_max_age" / fixture.name))
+
+
+def test_report_picks_the_newest_run_of_the_default_cells_not_a_newer_one_cell_run(tmp_path):
+    full = copied_full_run(tmp_path)
+    single = tmp_path / "conn_max_age" / "20261203T000000Z"
+    single.mkdir()
+    (single / "00-5.7.0.json").write_text(next(full.glob("*5.7.0.json")).read_text())
+    done = subprocess.run([sys.executable, "-m", "harness", "report", "conn_max_age"], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "REPRO_RESULTS_DIR": str(tmp_path)})
+    assert done.returncode == 0 and f"report: {full / 'report.md'}" in done.stdout, done.stdout + done.stderr
+
+
+def test_a_result_file_that_cannot_be_read_is_skipped_with_one_warning(tmp_path):
+    full = copied_full_run(tmp_path)
+    broken = next(full.glob("*5.7.0.json"))
+    broken.write_text(broken.read_text()[:300])
+    done = subprocess.run([sys.executable, "-m", "harness", "claims"], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "REPRO_RESULTS_DIR": str(tmp_path)})
+    assert done.returncode == 0 and "PR #6134" in done.stdout, done.stdout + done.stderr
+    [warning] = done.stderr.strip().splitlines()
+    assert warning.startswith(f"warning: skipped {broken}: not a result record (")
+
+
+def harness_on(results, *args):
+    return subprocess.run([sys.executable, "-m", "harness", *args], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "REPRO_RESULTS_DIR": str(results)})
+
+
+def test_report_json_is_one_document_of_records_that_validate_against_the_schema(tmp_path):
+    import jsonschema
+
+    full = copied_full_run(tmp_path)
+    done = harness_on(tmp_path, "report", "conn_max_age", "--json")
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)  # the table, findings and closing line went to stderr
+    assert document["run"] == str(full) and len(document["records"]) == len(list(full.glob("*.json")))
+    schema = json.loads((Path(__file__).parents[2] / "results" / "record.schema.json").read_text())
+    for record in document["records"]:
+        jsonschema.validate(record, schema)
+    assert f"conn_max_age: 5 cells, 3 claims confirmed, 2 refuted (report: {full / 'report.md'})" in done.stderr
+
+
+def test_check_exits_3_on_a_refuted_claim_or_a_verdict_other_than_the_expected_one(tmp_path):
+    copied_full_run(tmp_path)  # two of its five claims are refuted (4.4.0rc5, 5.7.0 + django pool)
+    assert harness_on(tmp_path, "report", "conn_max_age").returncode == 0
+    checked = harness_on(tmp_path, "report", "conn_max_age", "--check")
+    assert checked.returncode == 3 and [line.split(":")[1].strip() for line in checked.stdout.splitlines()
+                                        if line.startswith("check:")] == ["4.4.0rc5", "5.7.0 + django pool"]
+    expected = tmp_path / "expected.json"
+    expected.write_text(json.dumps({"5.5.3": "broken", "9.9.9": "fixed"}))
+    done = harness_on(tmp_path, "report", "conn_max_age", "--expect", str(expected))
+    assert done.returncode == 3
+    assert "check: 5.5.3: expected broken, measured fixed" in done.stdout
+    assert "check: 9.9.9: expected fixed, measured nothing (not in this run)" in done.stdout
+
+
+def test_claims_json_lists_every_scenario(tmp_path):
+    copied_full_run(tmp_path)
+    done = harness_on(tmp_path, "claims", "--json")
+    document = json.loads(done.stdout)
+    assert done.returncode == 0 and {entry["scenario"] for entry in document} >= {"conn_max_age", "exception_leak"}
+    [entry] = [entry for entry in document if entry["scenario"] == "conn_max_age"]
+    assert "claim" in " ".join(entry["columns"]) and all(len(row) == len(entry["columns"]) for row in entry["rows"])

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 
@@ -35,16 +36,25 @@ def test_failed_write_leaves_nothing(tmp_path):
 def test_load_refuses_another_schema(tmp_path):
     (tmp_path / "00-a.json").write_text(json.dumps({"schema_version": 999}))
     with pytest.raises(ValueError, match=r"00-a.json: not a result record \(schema_version 999"):
-        results.load_results(tmp_path)
+        results.load_record(tmp_path / "00-a.json")
 
 
 def test_load_names_the_file_of_a_truncated_or_malformed_record(tmp_path):
     (tmp_path / "00-a.json").write_text(json.dumps(make_record())[:200])
     with pytest.raises(ValueError, match="00-a.json: not a result record"):
-        results.load_results(tmp_path)
+        results.load_record(tmp_path / "00-a.json")
     (tmp_path / "00-a.json").write_text(json.dumps({**make_record(), "summary": 3}))
     with pytest.raises(ValueError, match=r"00-a.json: not a result record \(Expected `object`"):
-        results.load_results(tmp_path)
+        results.load_record(tmp_path / "00-a.json")
+
+
+def test_a_run_skips_a_file_it_cannot_read_with_one_warning_naming_it(tmp_path, capsys):
+    write_atomic(tmp_path / "00-a.json", json.dumps(make_record()))
+    (tmp_path / "01-b.json").write_text(json.dumps(make_record())[:200])
+    records = results.load_results(tmp_path)
+    assert [Path(record["file"]).name for record in records] == ["00-a.json"]
+    [warning] = capsys.readouterr().err.strip().splitlines()
+    assert warning.startswith(f"warning: skipped {tmp_path / '01-b.json'}: not a result record (")
 
 
 def test_cell_filename_is_a_safe_slug():

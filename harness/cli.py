@@ -34,11 +34,12 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 JSON_HELP = "print one JSON document on stdout (everything else goes to stderr)"
 CHECK_HELP = "exit 3 when a claim is refuted (or, with --expect, a verdict differs)"
 EXPECT_HELP = "a JSON object of cell name -> expected verdict; exit 3 on any difference"
+WIDE_HELP = "the full table: every metric of every cell (the default shows the headline only)"
 MAX_TASKS = 100_000  # a burst queued at once: about 1 KB per message in Redis and a ledger row each; hours of work
 MAX_REPEAT = 20
 
 
-console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)  # lines wrap at words
 
 
 def _version(asked: bool) -> None:
@@ -140,6 +141,7 @@ def run(
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     check: bool = typer.Option(False, "--check", help=CHECK_HELP),
     expect: Optional[Path] = typer.Option(None, "--expect", help=EXPECT_HELP),
+    wide: bool = typer.Option(False, "--wide", help=WIDE_HELP),
 ) -> None:
     """Run a scenario's cells side by side and write results, a table and a chart."""
     _json_mode(as_json)
@@ -152,7 +154,7 @@ def run(
     cells = plan(chosen, celery, cell, python=_python_minor(python), patch=patch_file(patch) if patch else None,
                  stack=stack)
     directory = run_scenario(chosen, cells, stack_factory, say, count=tasks, repeat=repeat)
-    page, chart = build_report(directory, console)
+    page, chart = build_report(directory, console, wide)
     console.print(f"results: {directory}  report: {page.name}  chart: {chart.name}  "
                   f"({time.monotonic() - started:.1f}s)")
     _conclude(chosen.name, directory, page, as_json, check, expected)
@@ -315,6 +317,7 @@ def report(
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     check: bool = typer.Option(False, "--check", help=CHECK_HELP),
     expect: Optional[Path] = typer.Option(None, "--expect", help=EXPECT_HELP),
+    wide: bool = typer.Option(False, "--wide", help=WIDE_HELP),
 ) -> None:
     """Rebuild the table, Markdown report and chart of a run from its JSON files alone (or, with --html, a site)."""
     if html:
@@ -329,7 +332,7 @@ def report(
     if directory is None:
         raise HarnessError(f"no results for '{scenario}' yet: run `harness run {scenario}` first")
     _json_mode(as_json)
-    page, chart = build_report(directory, console)
+    page, chart = build_report(directory, console, wide)
     console.print(f"report: {page}  chart: {chart}")
     _conclude(scenario, directory, page, as_json, check, expected_verdicts(expect))
 

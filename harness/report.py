@@ -9,7 +9,7 @@ from rich.markup import escape
 
 from harness.errors import HarnessError
 from harness.plots import draw_run_chart
-from harness.report_model import RunReport, Table, build
+from harness.report_model import RunReport, Table, build, label
 from harness.atomic import write_atomic
 from harness.results import load_results
 
@@ -18,10 +18,13 @@ VERDICT_STYLES = {"broken": "red", "fixed": "green"}
 
 
 def terminal_table(table: Table, title: str) -> rich_table.Table:
-    """A rich table of any model table: rows styled by status, verdicts coloured."""
+    """A rich table of any model table: rows styled by status, verdicts coloured; columns wrap at spaces only
+    (each at least as wide as its longest word)."""
     shown = rich_table.Table(title=escape(title), title_justify="left")
-    for column in table.columns:
-        shown.add_column(column.replace("_", " "), overflow="fold")  # long metric names wrap at words
+    for index, column in enumerate(table.columns):
+        header = label(column)
+        words = [word for text in (header, *(row[index] for row in table.rows)) for word in text.split()]
+        shown.add_column(header, min_width=max(map(len, words), default=1))
     for row, status in zip(table.rows, table.status):
         cells = [_terminal_cell(column, value, table.verdict_column) for column, value in zip(table.columns, row)]
         shown.add_row(*cells, style=ROW_STYLES.get(status))
@@ -38,9 +41,10 @@ def print_notice(report: RunReport, console: Console) -> None:
         console.print(f"  [yellow]note:[/yellow] {escape(report.notice)}")
 
 
-def print_report(report: RunReport, console: Console) -> None:
-    """The cells table, then one line per finding and per claim line."""
-    console.print(terminal_table(report.cells, f"{report.name}: {report.title}"))
+def print_report(report: RunReport, console: Console, wide: bool = False) -> None:
+    """The compact cells table (every metric with `wide`), then one line per finding and per claim line."""
+    table = report.cells if wide or report.summary is None else report.summary
+    console.print(terminal_table(table, f"{report.name}: {report.title}"))
     for line in [*report.findings, *report.assessment]:
         console.print(f"  {escape(line)}")
     print_notice(report, console)
@@ -88,7 +92,7 @@ def markdown_assessment(report: RunReport) -> list[str]:
     return ["", "## Claim lines", "", *bullets(report.assessment)] if report.assessment else []
 
 
-def build_report(run: Path, console: Console) -> tuple[Path, Path]:
+def build_report(run: Path, console: Console, wide: bool = False) -> tuple[Path, Path]:
     """Rebuild table, Markdown and chart of one run directory from its JSON files alone."""
     records = load_results(run)
     if not records:
@@ -96,5 +100,5 @@ def build_report(run: Path, console: Console) -> tuple[Path, Path]:
     report = build(records)
     chart = draw_run_chart(records, run / report.chart)
     page = write_atomic(run / "report.md", markdown(report))
-    print_report(report, console)
+    print_report(report, console, wide)
     return page, chart

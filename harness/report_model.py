@@ -35,13 +35,14 @@ class RunReport:
     claim: str
     verdict_rule: str
     run: Optional[Path]
-    cells: Table
+    cells: Table  # every metric (Markdown, HTML, `--wide` on a terminal)
     findings: list[str]
     claims: Table
     assessment: list[str] = field(default_factory=list)
     notice: Optional[str] = None
     provenance: list[str] = field(default_factory=list)
     chart: str = ""
+    summary: Optional[Table] = None  # cell, Python, the headline, verdict, claim, agreement: fits 100 columns
 
 
 def build(records: list[dict], scenario: Any = None) -> RunReport:
@@ -57,7 +58,7 @@ def build(records: list[dict], scenario: Any = None) -> RunReport:
                      verdict_rule=stored["verdict_rule"], run=Path(file).parent if file else None,
                      cells=cells_table(records), findings=findings(records), claims=claims_table(records),
                      assessment=assessment, notice=notice, provenance=provenance(records),
-                     chart=f"{stored['name']}.png")
+                     chart=f"{stored['name']}.png", summary=summary_table(records))
 
 
 def claim_lines(records: list[dict], scenario: Any) -> tuple[list[str], Optional[str]]:
@@ -81,6 +82,31 @@ def cells_table(records: list[dict]) -> Table:
              (record["cell"]["claim"] or {}).get("expect", "-"), agreement(record)] for record in records]
     status = [{"DISAGREES": "disagrees", "agrees": "agrees"}.get(row[-1], "") for row in rows]
     return Table([*FIXED_COLUMNS, *metrics, "verdict", "claimed", "vs claim"], rows, status, "verdict")
+
+
+def summary_table(records: list[dict]) -> Table:
+    """The compact view: one row per cell with its Python, the headline number, verdict, claim and agreement."""
+    headline = records[0]["scenario"]["headline"]
+    rows = [[record["cell"]["name"], record["python"], fmt_stat(record, headline), record["verdict"],
+             (record["cell"]["claim"] or {}).get("expect", "-"), agreement(record)] for record in records]
+    status = [{"DISAGREES": "disagrees", "agrees": "agrees"}.get(row[-1], "") for row in rows]
+    return Table(["cell", "python", label(headline), "verdict", "claimed", "vs claim"], rows, status, "verdict")
+
+
+UNITS = {"kb": "KB", "mb": "MB", "pct": "%"}
+
+
+def label(metric: str) -> str:
+    """A metric's column name for people: 'sessions_per_task' -> 'sessions/task', 'recovery_s' -> 'recovery (s)',
+    'fail_rss_slope_kb_per_task' -> 'fail rss slope KB/task'."""
+    words: list[str] = []
+    parts = metric.split("_")
+    for index, part in enumerate(parts):
+        if index and parts[index - 1] == "per" and words:
+            words[-1] = f"{words[-1]}/{UNITS.get(part, part)}"
+        elif part != "per" or index == len(parts) - 1:
+            words.append("(s)" if part == "s" and index == len(parts) - 1 and index else UNITS.get(part, part))
+    return " ".join(words)
 
 
 def findings(records: list[dict]) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from harness.settings import Settings
 from harness.sut.project import DjangoProject
@@ -30,6 +30,7 @@ class CellRun:
     marks: dict[str, float] = field(default_factory=dict)  # time.monotonic() of the workload's phases
     timings: dict[str, Any] = field(default_factory=dict)
     panels: list[str] = field(default_factory=list)
+    progress: Callable[..., None] = lambda phase, done=None, total=None: None  # what a terminal shows meanwhile
 
     @property
     def logdir(self) -> Path:
@@ -37,3 +38,4 @@ class CellRun:
 
     def mark(self, phase: str) -> None:
         self.marks[phase] = time.monotonic()
+        self.progress(phase)

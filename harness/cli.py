@@ -22,6 +22,7 @@ from harness.check import CHECK_FAILED, as_document, closing_line, expected_verd
 from harness.signals import exit_code, signal_name
 from harness.errors import HarnessError
 from harness.patches import patch_file
+from harness.progress import LiveProgress
 from harness.report import build_report, print_claims
 from harness.report_model import build
 from harness.results import latest_full_run, load_results
@@ -153,7 +154,9 @@ def run(
     started = time.monotonic()
     cells = plan(chosen, celery, cell, python=_python_minor(python), patch=patch_file(patch) if patch else None,
                  stack=stack)
-    directory = run_scenario(chosen, cells, stack_factory, say, count=tasks, repeat=repeat)
+    with LiveProgress(console) as live:
+        directory = run_scenario(chosen, cells, stack_factory, say, count=tasks, repeat=repeat,
+                                 progress=live.for_cell)
     page, chart = build_report(directory, console, wide)
     console.print(f"results: {directory}  report: {page.name}  chart: {chart.name}  "
                   f"({time.monotonic() - started:.1f}s)")

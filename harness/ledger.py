@@ -32,13 +32,17 @@ def ledger_counts(conn: psycopg.Connection, prefix: str) -> LedgerCounts:
 
 
 def wait_for_drain(conn: psycopg.Connection, prefix: str, count: int, timeout_s: float,
-                   done_elsewhere: Callable[[], bool] | None = None) -> bool:
+                   done_elsewhere: Callable[[], bool] | None = None,
+                   seen: Callable[[int], None] = lambda done: None) -> bool:
     """Poll the ledger (one cheap count) until every dispatched task has run once, or `done_elsewhere` says
-    all finished (a worker whose ledger writes were rolled back still logs its tasks); False on timeout."""
+    all finished (a worker whose ledger writes were rolled back still logs its tasks); False on timeout. `seen`
+    hears each count."""
     deadline, polls = time.monotonic() + timeout_s, 0
     query = "SELECT count(DISTINCT dispatch_id) FROM ledger_execution WHERE dispatch_id LIKE %s"
     while time.monotonic() < deadline:
-        if conn.execute(query, (prefix + "-%",)).fetchone()[0] >= count:
+        done = conn.execute(query, (prefix + "-%",)).fetchone()[0]
+        seen(done)
+        if done >= count:
             return True
         polls += 1
         if done_elsewhere and polls % 10 == 0 and done_elsewhere():

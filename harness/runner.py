@@ -17,6 +17,7 @@ from harness.pglimits import max_connections
 from harness.rabbitlimits import consumer_timeout
 from harness.reaper import leftovers
 from harness.pins import resolve
+from harness.progress import quiet
 from harness.pythons import python_for
 from harness.record import CellInfo, CellRecord, ClaimInfo, PatchInfo, Repeat, ScenarioInfo, WorkloadInfo
 from harness.results import cell_filename, new_run_dir, write_result
@@ -61,9 +62,10 @@ def new_run_id() -> str:
 
 
 def run_scenario(scenario: Scenario, planned: list[PlannedCell], open_stack: Callable, say: Callable[[str], None],
-                 count: int | None = None, run_id: str | None = None, repeat: int = 1) -> Path:
+                 count: int | None = None, run_id: str | None = None, repeat: int = 1,
+                 progress: Callable[[str], Callable[..., None]] = lambda cell: quiet) -> Path:
     """Run every planned cell (`repeat` times, a fresh worker each time) on one stack and write one result file
-    per cell; return the run directory."""
+    per cell; return the run directory. `progress(cell name)` gives the callback a cell's workload reports to."""
     leftovers()  # from here on every process started is marked for the reaper, env builds included
     directory = new_run_dir(scenario.name, run_id or new_run_id())
     envs = {item.index: prepared_env(item, say) for item in planned}
@@ -79,7 +81,7 @@ def run_scenario(scenario: Scenario, planned: list[PlannedCell], open_stack: Cal
             for attempt in range(1, repeat + 1):
                 cell_count = count or scenario.cell_workload(item.cell).count
                 runs.append(measure_cell(stack, scenario, item, envs[item.index], cell_count,
-                                         logs / f"run{attempt}" if repeat > 1 else logs))
+                                         logs / f"run{attempt}" if repeat > 1 else logs, progress(item.cell.name)))
                 if repeat > 1:
                     say(f"cell {item.cell.name}: run {attempt} of {repeat}: "
                         f"{headline_words(scenario, runs[-1]['summary'])}")
@@ -114,7 +116,8 @@ def migrate_schema(stack, env: CellEnv, logdir: Path) -> None:
     DjangoProject(env, variables, logdir).migrate()
 
 
-def measure_cell(stack, scenario: Scenario, item: PlannedCell, env: CellEnv, count: int, logdir: Path) -> dict:
+def measure_cell(stack, scenario: Scenario, item: PlannedCell, env: CellEnv, count: int, logdir: Path,
+                 progress: Callable[..., None] = quiet) -> dict:
     """One cell run: fresh database and broker namespace, the probes around the workload, the derived numbers."""
     settings, workload = scenario.cell_settings(item.cell), scenario.cell_workload(item.cell)
     started_at = datetime.now(timezone.utc).isoformat()
@@ -125,7 +128,8 @@ def measure_cell(stack, scenario: Scenario, item: PlannedCell, env: CellEnv, cou
         broker = stack.broker_url(settings.harness.broker, item.index)
         project = DjangoProject(env, project_variables(settings, dsn, broker), logdir)
         prefix = f"c{item.index:02d}"
-        run = CellRun(stack, project, settings, count, db, dsn, prefix, f"{prefix}-{item.cell.celery}")
+        run = CellRun(stack, project, settings, count, db, dsn, prefix, f"{prefix}-{item.cell.celery}",
+                      progress=progress)
         around_workload(run, workload, scenario.probes)
     derived = scenario.derive(run.summary, {**run.data, "series": run.series, "settings": run.settings})
     return {"run": run, "workload": workload, "count": count, "started_at": started_at,

@@ -56,7 +56,8 @@ class Burst(Workload):
             # a worker that exits (an unrecoverable error) runs nothing more: stop waiting, not drained
             finished = lambda: worker.tasks_reported(run.prefix) >= total  # noqa: E731
             drained = wait_for_drain(ledger, run.prefix, total, max(self.drain_timeout_s, total * DRAIN_S_PER_TASK),
-                                     lambda: finished() or not worker.alive())
+                                     lambda: finished() or not worker.alive(),
+                                     lambda done: run.progress("tasks", done, total))
             drained = drained and (worker.alive() or finished() or ledger_counts(ledger, run.prefix).distinct_tasks
                                    >= total)
             run.mark("drained")

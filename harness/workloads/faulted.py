@@ -46,7 +46,8 @@ class FaultedBurst(Burst):
                 fault = {**self.fault.apply(node), "after_tasks_reached": reached}
                 late = later.result()
             dispatch = merge_dispatches(early, late, run.count, first)
-            drained = wait_for_drain(ledger, run.prefix, dispatch["count"], self.drain_timeout_s)
+            drained = wait_for_drain(ledger, run.prefix, dispatch["count"], self.drain_timeout_s,
+                                     seen=lambda done: run.progress("tasks", done, dispatch["count"]))
             run.mark("drained")
             read_ledger(run, ledger, dispatch, drained, self.settle_s)
         run.mark("settled")

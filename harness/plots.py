@@ -1,6 +1,7 @@
 """Charts from result files only: the panels a run's records name, the headline by cell, the release timeline."""
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import Callable
 
@@ -9,6 +10,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy  # noqa: E402
+
+from harness.report_model import label  # noqa: E402
 
 VERDICT_COLOURS = {"broken": "#c0392b", "fixed": "#27ae60", "inconclusive": "#7f8c8d"}
 STATE_COLOURS = {"active": "#2980b9", "idle": "#7f8c8d", "idle_in_transaction": "#c0392b"}
@@ -43,21 +46,42 @@ def _headline_figure(records: list[dict], overlays: list[Callable]):
         draw(panel, records)
         if panel.get_legend_handles_labels()[0]:
             panel.legend(fontsize=7)
-    figure.suptitle(records[0]["scenario"]["title"])
+    figure.suptitle(wrapped(records[0]["scenario"]["title"], figure))
     return figure
 
 
+def wrapped(title: str, figure, size: float = 12) -> str:
+    """A title broken at spaces so that it fits the figure's width (never clipped at either end)."""
+    characters = int(figure.get_figwidth() * 72 / (size * 0.55))
+    return "\n".join(textwrap.wrap(title, max(characters, 20)))
+
+
 def _headline_bars(axes, records: list[dict]) -> None:
-    """The scenario's headline number per cell, each bar coloured by the cell's verdict."""
+    """The scenario's headline number per cell, each bar coloured by the measured verdict, hatched where the
+    verdict disagrees with the claim, the claimed verdict under the cell's name; a cell without the number is
+    labelled so (never drawn as 0); a symmetric log scale when the numbers span more than two decades."""
     headline = records[0]["scenario"]["headline"]
-    names = [record["cell"]["name"] for record in records]
-    values = [record["summary"].get(headline) or 0 for record in records]
-    axes.bar(range(len(names)), values, color=[VERDICT_COLOURS.get(r["verdict"], "#34495e") for r in records])
-    axes.set_xticks(range(len(names)), names, rotation=20, ha="right", fontsize=8)
-    axes.set_ylabel(headline)
-    axes.set_title(f"{headline} by cell (red: broken, green: fixed)")
-    for x, value in enumerate(values):
-        axes.annotate(f"{value:.3g}", (x, value), ha="center", va="bottom", fontsize=8)
+    values = [record["summary"].get(headline) for record in records]
+    for x, (record, value) in enumerate(zip(records, values)):
+        if value is None:
+            axes.annotate("no value", (x, 0), ha="center", va="bottom", fontsize=8, color="#7f8c8d", rotation=90)
+            continue
+        disagrees = record.get("agrees_with_claim") is False
+        axes.bar(x, value, color=VERDICT_COLOURS.get(record["verdict"], "#34495e"), hatch="//" if disagrees else None,
+                 edgecolor="#2c3e50" if disagrees else None)
+        axes.annotate(f"{value:.3g}" + (" ≠ claim" if disagrees else ""), (x, value), ha="center", va="bottom",
+                      fontsize=8)
+    names = [f"{record['cell']['name']}\nclaimed: {(record['cell']['claim'] or {}).get('expect', '-')}"
+             for record in records]
+    axes.set_xticks(range(len(records)), names, rotation=20, ha="right", fontsize=7)
+    positive = [abs(value) for value in values if value]
+    if positive and max(positive) / min(positive) > 100:
+        axes.set_yscale("symlog", linthresh=min(positive))
+    if positive:
+        axes.set_ylim(top=max(positive) * (4 if axes.get_yscale() == "symlog" else 1.15))  # room for the labels
+    axes.set_ylabel(label(headline))
+    axes.set_title(f"{label(headline)} by cell\n(red broken, green fixed; hatched: disagrees with its claim)",
+                   fontsize=10)
 
 
 def _save(figures: list, path: Path) -> Path:
@@ -88,6 +112,20 @@ def backends(axes, records: list[dict]) -> None:
     axes.set_xlabel("seconds since sampling began (worker start)")
     axes.set_ylabel("client backends of the cell database")
     axes.set_title("Postgres backends over time")
+
+
+def sessions(axes, records: list[dict]) -> None:
+    """Postgres sessions opened by the cell since the worker started, over the burst: one per task climbs with
+    the burst (the churn), reuse stays flat at one per pool child."""
+    for record in records:
+        series, phases = record["series"].get("postgres") or {}, record.get("phases") or {}
+        if series.get("t") and series.get("sessions"):
+            start = phases.get("dispatch", series["t"][0])
+            axes.plot([t - start for t in series["t"]], [n - series["sessions"][0] for n in series["sessions"]],
+                      label=record["cell"]["name"], linewidth=1.2)
+    axes.set_xlabel("seconds since the burst was dispatched")
+    axes.set_ylabel("sessions opened in the cell database")
+    axes.set_title("Sessions opened during the burst (the churn)")
 
 
 def child_rss(axes, records: list[dict]) -> None:
@@ -143,7 +181,8 @@ def connection_states(records: list[dict]):
     axes.flat[0].legend(fontsize=6, loc="upper left")
     figure.supxlabel("seconds (shaded: burst until drained; then the settle period)", fontsize=8)
     figure.supylabel("connections of the cell database", fontsize=8)
-    figure.suptitle(f"{records[0]['scenario']['title']} (title red: broken, green: fixed)", fontsize=10)
+    figure.suptitle(wrapped(f"{records[0]['scenario']['title']} (title red: broken, green: fixed)", figure, 10),
+                    fontsize=10)
     return figure
 
 
@@ -161,7 +200,7 @@ def _states_panel(panel, record: dict) -> None:
     panel.tick_params(labelsize=7)
 
 
-PANELS: dict[str, Callable] = {"backends": backends, "connection_states": connection_states,
+PANELS: dict[str, Callable] = {"backends": backends, "sessions": sessions, "connection_states": connection_states,
                                "child_rss": child_rss, "completions": completions}
 
 
@@ -183,5 +222,6 @@ def draw_timeline(title: str, probes, values: list, metric: str, flips: list[tup
                           va="center", fontsize=6, color="#7f8c8d")
     axes.set_xticks(range(len(releases)), releases, rotation=60, ha="right", fontsize=7)
     axes.set_ylabel(metric)
-    axes.set_title(f"{title}: {metric} by release (red broken, green fixed; dashed: verdict flips)", fontsize=9)
+    axes.set_title(wrapped(f"{title}: {label(metric)} by release (red broken, green fixed; dashed: verdict flips)",
+                           figure, 9), fontsize=9)
     return _save([figure], path)

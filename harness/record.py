@@ -174,7 +174,7 @@ def _v1_panels(data: dict) -> list[str]:
         return ["connection_states"]
     if data.get("memory"):
         return ["child_rss"]
-    return ["completions"] if data.get("fault") else ["backends"]
+    return ["completions"] if data.get("fault") else ["sessions"]
 
 
 def _v1_probes(data: dict) -> tuple[dict, dict]:

@@ -103,7 +103,7 @@ class PostgresProbe(Probe):
 
     name = "postgres"
 
-    def __init__(self, panel: str = "backends", hz: float = 10.0) -> None:
+    def __init__(self, panel: str = "sessions", hz: float = 10.0) -> None:
         self.panel, self.hz = panel, hz
 
     @contextmanager

@@ -60,3 +60,53 @@ def test_records_without_a_panel_s_data_draw_without_it(records, tmp_path):
         record["series"].pop("memory")
         record["fault"] = None
     chart(records, ["child_rss", "completions"], tmp_path / "empty.png")
+
+
+def headline_axes(records):
+    import matplotlib.pyplot as plt
+
+    from harness.plots import _headline_bars
+
+    figure, axes = plt.subplots()
+    _headline_bars(axes, records)
+    return figure, axes
+
+
+def test_headline_bars_mark_disagreements_show_the_claim_and_never_draw_a_missing_number_as_zero(records):
+    records[1]["summary"]["sessions_per_task"] = None
+    figure, axes = headline_axes(records)
+    bars = [patch for patch in axes.patches]
+    assert len(bars) == len(records) - 1  # the cell without a number has no bar
+    assert "no value" in [text.get_text() for text in axes.texts]
+    disagreeing = [r for i, r in enumerate(records) if i != 1 and r["agrees_with_claim"] is False]
+    assert sum(bar.get_hatch() == "//" for bar in bars) == len(disagreeing) >= 1
+    ticks = [tick.get_text() for tick in axes.get_xticklabels()]
+    assert ticks[0] == f"{records[0]['cell']['name']}\nclaimed: {records[0]['cell']['claim']['expect']}"
+    assert axes.get_yscale() == "symlog"  # 0.004 to 4 sessions per task: three decades
+    assert axes.get_ylabel() == "sessions/task"
+
+
+def test_the_sessions_panel_shows_the_churn_one_session_per_task_against_reuse(records):
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots()
+    PANELS["sessions"](axes, records)
+    tops = {line.get_label(): max(line.get_ydata()) for line in axes.lines}
+    per_task = {r["cell"]["name"]: r["summary"]["sessions_opened"] for r in records}
+    for name, top in tops.items():
+        assert abs(top - per_task[name]) <= 2, (name, top, per_task[name])  # the series ends where the count does
+    assert tops["5.7.0"] > 100 * max(tops["5.5.3"], 1)
+
+
+@pytest.mark.parametrize("width", [3.0, 6.0, 20.0])
+def test_a_long_title_is_wrapped_inside_the_figure(width):
+    import matplotlib.pyplot as plt
+
+    from harness.plots import wrapped
+
+    figure = plt.figure(figsize=(width, 3))
+    title = figure.suptitle(wrapped("Broker restarted, killed, paused or cut off mid-burst: tasks lost, run twice, "
+                                    "recovery, and a very long scenario title that would not fit", figure))
+    figure.canvas.draw()
+    box, frame = title.get_window_extent(), figure.bbox
+    assert frame.x0 <= box.x0 and box.x1 <= frame.x1

@@ -39,7 +39,7 @@ def test_schema_1_files_migrate_to_schema_2_with_their_numbers_kept():
     assert pool["settings"]["django"] == {"conn_max_age": 0, "db_pool": True, "db_sslmode": "disable",
                                           "conn_health_checks": False}
     assert pool["series"]["postgres"]["backends"] == old[4]["series"]["backends"]
-    assert pool["panels"] == ["backends"] and pool["workload"]["kind"] == "burst"
+    assert pool["panels"] == ["sessions"] and pool["workload"]["kind"] == "burst"
     assert pool["probes"]["postgres"] == old[4]["probe"]
 
 
@@ -67,7 +67,7 @@ def test_whole_second_settings_stay_whole_through_the_record():
     ("exception_leak", "burst", ["child_rss"], ["postgres", "memory"]),
     ("broker_restart", "faulted_burst", ["completions"], ["postgres"]),
     ("conn_leak", "web_load", ["connection_states"], ["postgres"]),
-    ("fork_inherited_conn", "burst", ["backends"], ["postgres"]),
+    ("fork_inherited_conn", "burst", ["sessions"], ["postgres"]),
 ])
 def test_stored_schema_1_cells_of_every_scenario_load_with_their_numbers(scenario, kind, panels, probes):
     [path] = (V1 / scenario).glob("*/*.json")

@@ -40,7 +40,8 @@ MAX_TASKS = 100_000  # a burst queued at once: about 1 KB per message in Redis a
 MAX_REPEAT = 20
 
 
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)  # lines wrap at words
+# on a terminal long lines wrap at words; in a pipe or a log each message stays one line
+console = Console(highlight=False, soft_wrap=not sys.stdout.isatty(), width=None if sys.stdout.isatty() else 160)
 
 
 def _version(asked: bool) -> None:
@@ -70,7 +71,7 @@ def friendly(command):
         except typer.Exit:
             raise
         except HarnessError as error:
-            console.print(f"[red]error:[/red] {escape(str(error))}")
+            console.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
             console.print(f"[yellow]interrupted ({signal_name()}):[/yellow] servers and workers stopped; the "
@@ -80,7 +81,7 @@ def friendly(command):
             if os.environ.get("REPRO_DEBUG"):
                 raise
             console.print(f"[red]error:[/red] {type(error).__name__}: {escape(str(error).strip())} "
-                          "(REPRO_DEBUG=1 shows the traceback)")
+                          "(REPRO_DEBUG=1 shows the traceback)", soft_wrap=True)
             raise typer.Exit(1) from None
 
     return wrapper
@@ -324,7 +325,7 @@ def report(
 ) -> None:
     """Rebuild the table, Markdown report and chart of a run from its JSON files alone (or, with --html, a site)."""
     if html:
-        from harness.html_report import build_site
+        from harness.site import build_site
 
         console.print(f"site: {build_site(out)}")
         return

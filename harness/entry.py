@@ -6,6 +6,7 @@ import os
 import sys
 
 from harness import signals
+from harness.errors import HarnessError
 
 
 def main() -> None:
@@ -13,17 +14,16 @@ def main() -> None:
     ignores SIGINT (as background jobs of a non-interactive shell inherit)."""
     signals.install()
     try:
-        from harness.errors import HarnessError
         from harness.reaper import reap_dead
 
         for line in reap_dead():
             print(line, file=sys.stderr)
         from harness.cli import app
-    except HarnessError as error:
-        print(f"error: {error}", file=sys.stderr, flush=True)
-        sys.exit(2)
     except KeyboardInterrupt:
         print(f"interrupted ({signals.signal_name()}) before anything started", file=sys.stderr, flush=True)
         os._exit(signals.exit_code())  # nothing to clean up yet; sys.exit could turn into a SIGINT death when the
         # interrupt passed through code run by the C API during an import
+    except HarnessError as error:  # the reaper's state dir is not private
+        print(f"error: {error}", file=sys.stderr, flush=True)
+        sys.exit(2)
     app()

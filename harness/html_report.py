@@ -1,26 +1,47 @@
-"""The static HTML site: an index and one page per scenario rendered from its report model, plus summary.md."""
+"""The static HTML site's pages: the index of every claim and scenario, one page per scenario, summary.md."""
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
+from typing import Optional
 
-from harness.errors import HarnessError
-from harness.paths import results_dir
-from harness.plots import draw_run_chart
 from harness.report import markdown_notice, markdown_table
-from harness.report_model import RunReport, Table, build
-from harness.atomic import write_atomic
-from harness.results import latest_full_run, load_results
-from harness.scenario import all_scenarios
+from harness.report_model import RunReport, Table, label
 
-STYLE = """body{font:15px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1250px;padding:0 1em;color:#222}
-table{border-collapse:collapse;margin:1em 0;font-size:13px}th,td{border:1px solid #ccc;padding:4px 8px;text-align:left}
+STYLE = """body{font:15px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1200px;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:1em 0;font-size:13px;max-width:100%}
+th,td{border:1px solid #ccc;padding:4px 8px;text-align:left;overflow-wrap:anywhere;vertical-align:top}
 th{background:#f3f3f3}.broken{color:#c0392b;font-weight:600}.fixed{color:#27ae60;font-weight:600}
 tr.disagrees,tr.refuted{background:#fdecea}tr.inconclusive{background:#fdf6e3}
-img.chart{max-width:100%;border:1px solid #ddd}
-.notice{background:#fdf6e3;border-left:4px solid #f1c40f;padding:.4em .8em}.wide{overflow-x:auto}code{font-size:12px}"""
+img.chart{max-width:100%;border:1px solid #ddd}li,p{overflow-wrap:anywhere}
+.notice{background:#fdf6e3;border-left:4px solid #f1c40f;padding:.4em .8em}code{font-size:12px}"""
 VERDICT_CLASSES = ("broken", "fixed")
+SEEDS = [
+    '<h2 id="seeds">Where the claims come from</h2>',
+    "<p>upstream: a celery, kombu or billiard issue, pull request or release, checked in that project's history. "
+    "seed 000 to seed 003: the four published troubleshooting pages the project started from; none says it ran "
+    "anything.</p>",
+    "<ul><li>seed 000: a fix page for celery #5483: CONN_MAX_AGE is honoured from celery 4.4.0rc5 on, and "
+    "fix_django_db keeps a forked child from breaking its parent's connection.</li>",
+    "<li>seed 001, Preventing Django connection leaks during Celery tasks: idle and idle-in-transaction connections "
+    "pile up in workers, not under Gunicorn, unless task_postrun hooks close them.</li>",
+    "<li>seed 002: a fix page for celery #6023: prefork children leak memory for every failing task until "
+    "4.4.2.</li>",
+    "<li>seed 003: a guide to workers losing their broker: heartbeats, retries, a pool limit and acks_late with "
+    "reject_on_worker_lost keep workers consuming and tasks from being lost.</li></ul>"]
+
+
+@dataclass(frozen=True)
+class SiteFiles:
+    """What a scenario page links besides its chart (paths relative to the site), and when the site was built."""
+
+    results: dict[str, str] = field(default_factory=dict)  # result file name -> its copy
+    logs: list[str] = field(default_factory=list)
+    timelines: list[str] = field(default_factory=list)  # the scenario's timeline charts
+    history: Optional[Table] = None  # the headline per cell over the last runs
+    generated: str = ""
 
 
 def page(title: str, body: list[str]) -> str:
@@ -33,22 +54,24 @@ def bullets(lines: list[str]) -> list[str]:
     return ["<ul>", *(f"<li>{escape(line)}</li>" for line in lines), "</ul>"]
 
 
-def html_table(table: Table) -> list[str]:
-    """Any model table: each row classed by its status, verdict cells by their verdict."""
-    header = "<tr>" + "".join(f"<th>{escape(name)}</th>" for name in table.columns) + "</tr>"
-    rows = [f"<tr{_class(status)}>" + "".join(_cell(column, value, table.verdict_column)
+def html_table(table: Table, links: dict[str, str] | None = None) -> list[str]:
+    """Any model table: each row classed by its status, verdict cells by their verdict; a value found in `links`
+    becomes a link to its target."""
+    header = "<tr>" + "".join(f"<th>{escape(label(name))}</th>" for name in table.columns) + "</tr>"
+    rows = [f"<tr{_class(status)}>" + "".join(_cell(column, value, table.verdict_column, links or {})
                                               for column, value in zip(table.columns, row)) + "</tr>"
             for row, status in zip(table.rows, table.status)]
-    return ['<div class="wide"><table>', header, *rows, "</table></div>"]
+    return ["<table>", header, *rows, "</table>"]
 
 
 def _class(name: str) -> str:
     return f' class="{escape(name)}"' if name else ""
 
 
-def _cell(column: str, value: str, verdict_column: str | None) -> str:
+def _cell(column: str, value: str, verdict_column: str | None, links: dict[str, str]) -> str:
     css = value if column == verdict_column and value in VERDICT_CLASSES else ""
-    return f"<td{_class(css)}>{escape(value)}</td>"
+    shown = f'<a href="{escape(links[value])}">{escape(value)}</a>' if value in links else escape(value)
+    return f"<td{_class(css)}>{shown}</td>"
 
 
 def assessment_html(report: RunReport) -> list[str]:
@@ -58,17 +81,41 @@ def assessment_html(report: RunReport) -> list[str]:
     return ["<h2>Claim lines</h2>", *bullets(report.assessment)] if report.assessment else []
 
 
-def scenario_page(report: RunReport) -> str:
+def scenario_page(report: RunReport, files: SiteFiles = SiteFiles()) -> str:
+    """The compact table and the chart first, then claims (result files linked), findings, every metric, history,
+    charts across releases, the run's files and provenance."""
     run = f" Run <code>{escape(report.run.name)}</code>." if report.run else ""
-    body = ['<p><a href="index.html">all scenarios</a></p>',
+    built = f" Site built {escape(files.generated)}." if files.generated else ""
+    body = ['<p><a href="index.html">all scenarios and claims</a></p>',
             f"<h1>{escape(report.name)}: {escape(report.title)}</h1>",
             f"<p>Claim under test: {escape(report.claim)}</p>",
-            f"<p>Verdict rule: {escape(report.verdict_rule)}.{run}</p>",
-            *html_table(report.cells), "<h2>Findings</h2>", *bullets(report.findings),
-            "<h2>Claims</h2>", *html_table(report.claims), *assessment_html(report),
+            f"<p>Verdict rule: {escape(report.verdict_rule)}.{run}{built}</p>",
+            *html_table(report.summary or report.cells),
             f'<img class="chart" src="{escape(report.chart)}" alt="{escape(report.name)} chart">',
+            "<h2>Claims</h2>", *html_table(report.claims, files.results), *assessment_html(report),
+            "<h2>Findings</h2>", *bullets(report.findings),
+            "<h2>Every metric</h2>", *html_table(report.cells),
+            *_history(files.history), *_timelines(files.timelines), *_files(files),
             "<h2>Provenance</h2>", *bullets(report.provenance)]
     return page(report.name, body)
+
+
+def _history(history: Optional[Table]) -> list[str]:
+    if history is None:
+        return []
+    return ["<h2>History</h2>", "<p>The headline number per cell in the newest runs, newest first.</p>",
+            *html_table(history)]
+
+
+def _timelines(charts: list[str]) -> list[str]:
+    return ["<h2>Across releases</h2>", *(f'<img class="chart" src="{escape(chart)}" alt="{escape(chart)}">'
+                                          for chart in charts)] if charts else []
+
+
+def _files(files: SiteFiles) -> list[str]:
+    links = [*files.results.values(), *files.logs]
+    return ["<h2>Files</h2>", "<ul>", *(f'<li><a href="{escape(link)}">{escape(link)}</a></li>' for link in links),
+            "</ul>"] if links else []
 
 
 def index_row(name: str, title: str, records: list[dict]) -> str:
@@ -83,13 +130,19 @@ def index_row(name: str, title: str, records: list[dict]) -> str:
             f"<td>{disagree}</td><td><code>{escape(run)}</code></td></tr>")
 
 
-def index_page(entries: list[tuple[str, str, list[dict]]]) -> str:
+def index_page(claims: Table, entries: list[tuple[str, str, list[dict]]], generated: str,
+               links: dict[str, str]) -> str:
+    """Every claim of every scenario (result files linked), then the scenarios and the runs they come from."""
     header = "".join(f"<th>{name}</th>" for name in ("scenario", "reproduces", "cells", "verdicts",
                                                        "disagree with claim", "run"))
     rows = [index_row(name, title, records) for name, title, records in entries]
-    return page("celery-repro results", ["<h1>celery-repro results</h1>",
-                                         "<p>Each scenario's newest run of its default cells, from its result "
-                                         "files.</p>", "<table>", f"<tr>{header}</tr>", *rows, "</table>"])
+    confirmed, refuted = claims.status.count("confirmed"), claims.status.count("refuted")
+    return page("celery-repro results", [
+        "<h1>celery-repro results</h1>",
+        f"<p>Built {escape(generated)} from each scenario's newest run of its default cells (the run column). "
+        f"{len(claims.rows)} claims: {confirmed} confirmed and {refuted} refuted by measurement.</p>",
+        "<h2>Every claim</h2>", *html_table(claims, links), "<h2>Scenarios</h2>", "<table>", f"<tr>{header}</tr>",
+        *rows, "</table>", *SEEDS])
 
 
 def summary_markdown(entries: list[tuple[str, str, RunReport | None]]) -> str:
@@ -104,26 +157,3 @@ def summary_markdown(entries: list[tuple[str, str, RunReport | None]]) -> str:
         lines += [*(f"- {line}" for line in report.assessment), ""]
         lines += [*markdown_notice(report), ""] if report.notice else []
     return "\n".join(lines)
-
-
-def newest_records(name: str, default_cells: set[str]) -> list[dict]:
-    run = latest_full_run(name, default_cells)
-    return load_results(run) if run else []
-
-
-def build_site(out: Path | None = None) -> Path:
-    """Write index.html, one page and chart per scenario with results, and summary.md; the index's path."""
-    out = out or results_dir() / "site"
-    entries, reports = [], []
-    for name, scenario in all_scenarios().items():
-        records = newest_records(name, {cell.name for cell in scenario.cells_named(None)})
-        report = build(records, scenario) if records else None
-        if report:
-            draw_run_chart(records, out / report.chart)
-            write_atomic(out / f"{name}.html", scenario_page(report))
-        entries.append((name, scenario.title, records))
-        reports.append((name, scenario.title, report))
-    if not any(records for _, _, records in entries):
-        raise HarnessError(f"no results under {results_dir()}: run a scenario first")
-    write_atomic(out / "summary.md", summary_markdown(reports))
-    return write_atomic(out / "index.html", index_page(entries))

@@ -21,8 +21,9 @@ def harness(results, *args):
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     results = tmp_path_factory.mktemp("results")
-    ran = harness(results, "run", SCENARIO, "--celery", "5.5.3", "--tasks", "20")
-    assert ran.returncode == 0, ran.stdout[-2000:] + ran.stderr[-2000:]
+    for release in ("5.5.3", "5.7.0"):  # two runs: the page has a history
+        ran = harness(results, "run", SCENARIO, "--celery", release, "--tasks", "20")
+        assert ran.returncode == 0, ran.stdout[-2000:] + ran.stderr[-2000:]
     built = harness(results, "report", "--html")
     assert built.returncode == 0, built.stdout + built.stderr
     return results / "site"
@@ -30,7 +31,7 @@ def site(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    chromium = Chromium()
+    chromium = Chromium(width=1280)
     yield chromium
     chromium.close()
 
@@ -44,16 +45,26 @@ def test_the_error_check_sees_errors(browser, tmp_path):
 
 def test_site_has_an_index_a_page_and_a_summary_from_the_json_alone(site):
     assert {path.name for path in site.iterdir()} == {"index.html", f"{SCENARIO}.html", f"{SCENARIO}.png",
-                                                     "summary.md"}
+                                                     "summary.md", SCENARIO}  # the run's files under SCENARIO/
     page = (site / f"{SCENARIO}.html").read_text()
-    assert "celery 5.5.3" in page and '<td class="fixed">fixed</td>' in page and "<h2>Findings</h2>" in page
+    assert "celery 5.7.0" in page and '<td class="broken">broken</td>' in page and "<h2>Findings</h2>" in page
+    assert "<h2>History</h2>" in page and ".log" in page
     assert "sessions_per_task = " in page and "Provenance" in page
     assert f"## {SCENARIO}:" in (site / "summary.md").read_text()
 
 
-def test_index_opens_without_console_errors_and_links_the_scenario(browser, site):
-    assert browser.open((site / "index.html").as_uri()) == []
-    assert browser.evaluate("[...document.links].map(a => a.getAttribute('href'))") == [f"{SCENARIO}.html"]
+WIDER_THAN_THE_VIEWPORT = ("[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > "
+                           "innerWidth + 1).map(e => e.tagName)")
+LINKS = "[...document.querySelectorAll('a[href], img[src]')].map(e => e.getAttribute('href') || e.getAttribute('src'))"
+
+
+@pytest.mark.parametrize("page", ["index.html", f"{SCENARIO}.html"])
+def test_a_page_opens_without_errors_fits_1280_px_and_every_link_resolves(browser, site, page):
+    assert browser.open((site / page).as_uri()) == []
+    assert browser.evaluate("innerWidth") == 1280 and browser.evaluate(WIDER_THAN_THE_VIEWPORT) == []
+    targets = [link for link in browser.evaluate(LINKS) if "://" not in link and not link.startswith("#")]
+    assert f"{SCENARIO}.html" in targets or page != "index.html"
+    assert len(targets) > 2 and [link for link in targets if not (site / link).is_file()] == []
 
 
 def test_scenario_page_opens_without_console_errors_and_shows_the_chart(browser, site, tmp_path):

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 from harness.atomic import write_atomic
@@ -136,12 +137,10 @@ def reap(record: Path) -> str:
         entries = json.loads(record.read_text())
     except (OSError, ValueError):
         entries = {}
-    carrying = marked(record.name)
     groups = [pid for pid, start in entries.get("processes", []) if start is not None and start_time(pid) == start]
-    for pid in carrying:
-        _kill(os.kill, pid)
     for pid in groups:
         _kill(os.killpg, pid)
+    carrying = kill_marked(record.name)
     dirs = sum(_remove_temp_dir(Path(path)) for path in entries.get("dirs", []))
     projects = sum(_down_compose(project) for project in entries.get("compose", []))
     record.unlink(missing_ok=True)
@@ -154,6 +153,23 @@ def reap(record: Path) -> str:
 
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else ('es' if noun.endswith('s') else 's')}"
+
+
+def kill_marked(name: str, rounds: int = 20) -> list[int]:
+    """SIGKILL every process carrying the mark, in rounds until none is left: a dying process may still spawn one
+    (an Erlang node whose epmd went away starts `epmd -daemon`); every pid killed."""
+    killed: list[int] = []
+    quiet_rounds = 0
+    for _ in range(rounds):
+        found = marked(name)
+        quiet_rounds = 0 if found else quiet_rounds + 1
+        if quiet_rounds == 2:  # none twice, 50 ms apart
+            break
+        for pid in found:
+            _kill(os.kill, pid)
+        killed += [pid for pid in found if pid not in killed]
+        time.sleep(0.05)
+    return killed
 
 
 def marked(name: str) -> list[int]:

@@ -24,16 +24,22 @@ BIND_FAILED = re.compile(r"address already in use|eaddrinuse|could not bind", re
 class ProbedExecutor(Executor):
     """A mirakuru executor that is started once `probe()` says the process really answers."""
 
-    def __init__(self, command: list[str], port: int | None, probe: Callable[[], bool], **kwargs) -> None:
+    def __init__(self, command: list[str], port: int | None, probe: Callable[[], bool],
+                 spawned: Callable[[int], None] | None = None, **kwargs) -> None:
         super().__init__(command, **kwargs)
-        self.port = port
-        self.probe = probe
+        self.port, self.probe, self.spawned = port, probe, spawned
 
     def pre_start_check(self) -> bool:
         return self.port is not None and port_open(self.port)
 
     def after_start_check(self) -> bool:
         return self.probe()
+
+    def check_subprocess(self) -> bool:
+        """mirakuru's check, first called right after each spawn: that is when the reaper learns the new pid."""
+        if self.process is not None and self.spawned is not None:
+            self.spawned(self.process.pid)
+        return super().check_subprocess()
 
 
 _HANDED_OUT: set[int] = set()
@@ -56,7 +62,7 @@ class ManagedProcess:
         self._recorded: int | None = None  # the pid recorded for the reaper (every process also carries its mark)
         self._log_file = log.open("ab")
         self._executor = ProbedExecutor(
-            command, port, probe, envvars=env or {}, stdin=None, stdout=None, stderr=None, cwd=cwd,
+            command, port, probe, self._record, envvars=env or {}, stdin=None, stdout=None, stderr=None, cwd=cwd,
             timeout=STARTUP_TIMEOUT_S, stop_signal=stop_signal,
             popen_kwargs={"stdout": self._log_file, "stderr": subprocess.STDOUT, "stdin": subprocess.DEVNULL},
         )
@@ -82,8 +88,15 @@ class ManagedProcess:
         except BaseException:
             self.close()  # Ctrl-C while waiting: the process is in its own session and would outlive us
             raise
-        self._recorded = self.pid
-        leftovers().add_process(self._recorded)
+        self._record(self.pid)
+
+    def _record(self, pid: int) -> None:
+        """The reaper learns each new pid once (a restart spawns a new one)."""
+        if pid != self._recorded:
+            if self._recorded is not None:
+                leftovers().discard_process(self._recorded)
+            self._recorded = pid
+            leftovers().add_process(pid)
 
     def stop(self, sig: int | None = None) -> None:
         try:

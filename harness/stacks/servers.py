@@ -169,7 +169,8 @@ class RedisServer(Server):
         """The password goes in a config file only we can read, not on the command line."""
         config = self.dir / "redis.conf"
         config.touch(mode=0o600)
-        config.write_text(f"requirepass {self.password}\n")
+        # set-proc-title no: Redis would overwrite its environment, and with it the run's mark for the reaper
+        config.write_text(f"requirepass {self.password}\nset-proc-title no\n")
 
     def command(self) -> list[str]:
         return [str(binaries.find("redis-server")), str(self.dir / "redis.conf"), "--port", str(self.port), "--bind", "127.0.0.1",

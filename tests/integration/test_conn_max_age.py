@@ -85,5 +85,5 @@ def test_report_rebuilds_from_json_alone(run, tmp_path):
 
 def test_no_server_password_reaches_a_result_file_or_a_log(run):
     files = [path for path in run[1].rglob("*") if path.is_file()]
-    assert len(PASSWORDS) >= 3 and len(files) > 10
+    assert len(PASSWORDS) >= 2 and len([path for path in files if path.suffix in (".json", ".log")]) >= 8  # 4 cells
     assert [path for path in files for password in PASSWORDS if password in path.read_text(errors="replace")] == []

@@ -1,6 +1,7 @@
 """Input limits, release versions, run directories of their own, a cache cleaned of only what the harness made, and a
 damaged pins cache set aside: no server needed."""
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -96,3 +97,12 @@ def test_a_signal_at_startup_is_one_line_even_where_the_shell_ignored_sigint(tmp
         pytest.skip("the command finished before the signal arrived")
     assert harness_process.returncode == code and "Traceback" not in out, out
     assert f"interrupted ({signal.Signals(sig).name})" in out.strip().splitlines()[-1]
+
+
+def test_too_little_free_space_is_one_line_before_anything_starts(tmp_path):
+    from harness.paths import check_free_space
+
+    free = shutil.disk_usage(tmp_path).free // 2**20
+    check_free_space(tmp_path, 1, "a run's results")  # a megabyte is there
+    with pytest.raises(HarnessError, match=r"^only \d+ MB free in .+, a run's results needs \d+ MB: free some space$"):
+        check_free_space(tmp_path, free + 10**6, "a run's results")

@@ -23,7 +23,7 @@ from harness.signals import exit_code, signal_name
 from harness.errors import HarnessError
 from harness.patches import patch_file
 from harness.progress import LiveProgress
-from harness.report import build_report, print_claims
+from harness.report import print_claims, write_report
 from harness.report_model import build
 from harness.results import latest_full_run, load_results
 from harness.runner import plan, run_scenario
@@ -158,15 +158,16 @@ def run(
     with LiveProgress(console) as live:
         directory = run_scenario(chosen, cells, stack_factory, say, count=tasks, repeat=repeat,
                                  progress=live.for_cell)
-    page, chart = build_report(directory, console, wide)
+    records = load_results(directory)
+    page, chart = write_report(directory, records, console, wide)
     console.print(f"results: {directory}  report: {page.name}  chart: {chart.name}  "
                   f"({time.monotonic() - started:.1f}s)")
-    _conclude(chosen.name, directory, page, as_json, check, expected)
+    _conclude(chosen.name, directory, records, page, as_json, check, expected)
 
 
-def _conclude(name: str, directory: Path, page: Path, as_json: bool, check: bool, expected: dict) -> None:
+def _conclude(name: str, directory: Path, records: list[dict], page: Path, as_json: bool, check: bool,
+              expected: dict) -> None:
     """The closing line, the JSON document on stdout when asked, and --check's verdict (exit 3 on a problem)."""
-    records = load_results(directory)
     console.print(escape(closing_line(name, records, page)))
     if as_json:
         print(as_document(name, directory, records))
@@ -336,9 +337,10 @@ def report(
     if directory is None:
         raise HarnessError(f"no results for '{scenario}' yet: run `harness run {scenario}` first")
     _json_mode(as_json)
-    page, chart = build_report(directory, console, wide)
+    expected, records = expected_verdicts(expect), load_results(directory)
+    page, chart = write_report(directory, records, console, wide)
     console.print(f"report: {page}  chart: {chart}")
-    _conclude(scenario, directory, page, as_json, check, expected_verdicts(expect))
+    _conclude(scenario, directory, records, page, as_json, check, expected)
 
 
 @app.command("compose-args")

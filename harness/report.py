@@ -94,7 +94,11 @@ def markdown_assessment(report: RunReport) -> list[str]:
 
 def build_report(run: Path, console: Console, wide: bool = False) -> tuple[Path, Path]:
     """Rebuild table, Markdown and chart of one run directory from its JSON files alone."""
-    records = load_results(run)
+    return write_report(run, load_results(run), console, wide)
+
+
+def write_report(run: Path, records: list[dict], console: Console, wide: bool = False) -> tuple[Path, Path]:
+    """Table, Markdown and chart of a run's records (read once by the caller); report.md and chart paths."""
     if not records:
         raise HarnessError(f"no readable result files in {run}")
     report = build(records)

@@ -52,8 +52,10 @@ def copy_run(run: Path, target: Path) -> tuple[list[str], list[str]]:
     """The run's result files and worker logs copied under target/<run id>/; their names and log paths."""
     into = target / run.name
     into.mkdir(parents=True, exist_ok=True)
-    results = [shutil.copy2(path, into / path.name) and path.name for path in sorted(run.glob("*.json"))]
-    logs = []
+    results, logs = [], []
+    for result in sorted(run.glob("*.json")):
+        shutil.copy2(result, into / result.name)
+        results.append(result.name)
     for log in sorted(run.glob("logs/**/*.log")):
         relative = log.relative_to(run)
         (into / relative).parent.mkdir(parents=True, exist_ok=True)

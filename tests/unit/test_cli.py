@@ -125,6 +125,8 @@ def test_a_result_file_that_cannot_be_read_is_skipped_with_one_warning(tmp_path)
     assert done.returncode == 0 and "PR #6134" in done.stdout, done.stdout + done.stderr
     [warning] = done.stderr.strip().splitlines()
     assert warning.startswith(f"warning: skipped {broken}: not a result record (")
+    reported = harness_on(tmp_path, "report", "conn_max_age", "--run", str(full))
+    assert reported.returncode == 0 and reported.stderr.count(f"warning: skipped {broken}") == 1, reported.stderr
 
 
 def harness_on(results, *args):

@@ -5,7 +5,7 @@ from statistics import median
 
 STATES = ("backends", "active", "idle", "idle_in_transaction")
 FINAL_WINDOW_S = 1.0  # the last second of the settle period
-TOLERANCE = 0.10  # seed 001: "idle count returns to baseline ±10%"
+TOLERANCE = 0.10  # the connection-leak guide: "idle count returns to baseline ±10%"
 
 
 def _window(series: dict, column: str, start: float, end: float) -> list[float]:

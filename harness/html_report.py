@@ -7,6 +7,7 @@ from html import escape
 from pathlib import Path
 from typing import Optional
 
+from harness.pages import PAGE_NOTE, PAGES
 from harness.report import markdown_notice, markdown_table
 from harness.report_model import RunReport, Table, label
 
@@ -18,21 +19,6 @@ tr.disagrees,tr.refuted{background:#fdecea}tr.inconclusive{background:#fdf6e3}
 img.chart{max-width:100%;border:1px solid #ddd}li,p{overflow-wrap:anywhere}
 .notice{background:#fdf6e3;border-left:4px solid #f1c40f;padding:.4em .8em}code{font-size:12px}"""
 VERDICT_CLASSES = ("broken", "fixed")
-SEEDS = [
-    '<h2 id="seeds">Where the claims come from</h2>',
-    "<p>upstream: a celery, kombu or billiard issue, pull request or release, checked in that project's history. "
-    "seed 000 to seed 003: the four published troubleshooting pages the project started from; none says it ran "
-    "anything.</p>",
-    "<ul><li>seed 000: a fix page for celery #5483: CONN_MAX_AGE is honoured from celery 4.4.0rc5 on, and "
-    "fix_django_db keeps a forked child from breaking its parent's connection.</li>",
-    "<li>seed 001, Preventing Django connection leaks during Celery tasks: idle and idle-in-transaction connections "
-    "pile up in workers, not under Gunicorn, unless task_postrun hooks close them.</li>",
-    "<li>seed 002: a fix page for celery #6023: prefork children leak memory for every failing task until "
-    "4.4.2.</li>",
-    "<li>seed 003: a guide to workers losing their broker: heartbeats, retries, a pool limit and acks_late with "
-    "reject_on_worker_lost keep workers consuming and tasks from being lost.</li></ul>"]
-
-
 @dataclass(frozen=True)
 class SiteFiles:
     """What a scenario page links besides its chart (paths relative to the site), and when the site was built."""
@@ -142,7 +128,13 @@ def index_page(claims: Table, entries: list[tuple[str, str, list[dict]]], genera
         f"<p>Built {escape(generated)} from each scenario's newest run of its default cells (the run column). "
         f"{len(claims.rows)} claims: {confirmed} confirmed and {refuted} refuted by measurement.</p>",
         "<h2>Every claim</h2>", *html_table(claims, links), "<h2>Scenarios</h2>", "<table>", f"<tr>{header}</tr>",
-        *rows, "</table>", *SEEDS])
+        *rows, "</table>", *sources_section()])
+
+
+def sources_section() -> list[str]:
+    """Where the claims come from: upstream history, and the published pages by the names claims cite them with."""
+    items = [f"<li><b>{escape(page.name)}</b>, {escape(page.title)}: {escape(page.says)}</li>" for page in PAGES]
+    return ['<h2 id="sources">Where the claims come from</h2>', f"<p>{escape(PAGE_NOTE)}</p>", "<ul>", *items, "</ul>"]
 
 
 def summary_markdown(entries: list[tuple[str, str, RunReport | None]]) -> str:

@@ -29,13 +29,12 @@ def _lays_out_own_figure(draw: Callable) -> bool:
 
 
 def draw_run_chart(records: list[dict], path: Path) -> Path:
-    """The panels named by `records[0]["panels"]` (unknown names skipped): the headline bars beside every panel
-    that draws on one axes, then each panel with its own figure below; the headline alone if nothing else fits."""
+    """The panels named by `records[0]["panels"]` (unknown names skipped): the headline bars, with every panel that
+    draws on one axes beside them, then each panel with its own figure below."""
     draws = [PANELS[name] for name in records[0].get("panels", []) if name in PANELS]
     overlays = [draw for draw in draws if not _lays_out_own_figure(draw)]
     grids = [draw for draw in draws if _lays_out_own_figure(draw)]
-    figures = [_headline_figure(records, overlays)] if overlays or not grids else []
-    return _save([*figures, *(grid(records) for grid in grids)], path)
+    return _save([_headline_figure(records, overlays), *(grid(records) for grid in grids)], path)
 
 
 def _headline_figure(records: list[dict], overlays: list[Callable]):
@@ -58,8 +57,9 @@ def wrapped(title: str, figure, size: float = 12) -> str:
 
 def _headline_bars(axes, records: list[dict]) -> None:
     """The scenario's headline number per cell, each bar coloured by the measured verdict, hatched where the
-    verdict disagrees with the claim, the claimed verdict under the cell's name; a cell without the number is
-    labelled so (never drawn as 0); a symmetric log scale when the numbers span more than two decades."""
+    verdict disagrees with the claim, the claimed verdict under the cell's name, the verdict threshold dashed
+    where the scenario declares one; a cell without the number is labelled so (never drawn as 0); a symmetric log
+    scale when the numbers span more than two decades."""
     headline = records[0]["scenario"]["headline"]
     values = [record["summary"].get(headline) for record in records]
     for x, (record, value) in enumerate(zip(records, values)):
@@ -74,11 +74,15 @@ def _headline_bars(axes, records: list[dict]) -> None:
     names = [f"{record['cell']['name']}\nclaimed: {(record['cell']['claim'] or {}).get('expect', '-')}"
              for record in records]
     axes.set_xticks(range(len(records)), names, rotation=20, ha="right", fontsize=7)
-    positive = [abs(value) for value in values if value]
+    threshold = records[0]["scenario"].get("threshold")
+    positive = [abs(value) for value in values if value] + ([abs(threshold)] if threshold else [])
     if positive and max(positive) / min(positive) > 100:
         axes.set_yscale("symlog", linthresh=min(positive))
     if positive:
         axes.set_ylim(top=max(positive) * (4 if axes.get_yscale() == "symlog" else 1.15))  # room for the labels
+    if threshold is not None:
+        axes.axhline(threshold, color="#2c3e50", linestyle="--", linewidth=1, label=f"verdict threshold {threshold:g}")
+        axes.legend(loc="upper left", fontsize=8)
     axes.set_ylabel(label(headline))
     axes.set_title(f"{label(headline)} by cell\n(red broken, green fixed; hatched: disagrees with its claim)",
                    fontsize=10)

@@ -33,6 +33,7 @@ class ScenarioInfo:
     verdict_rule: str
     metrics: list[str]
     headline: str
+    threshold: Optional[float] = None  # the headline value the verdict rule compares with, where there is one
 
 
 @dataclass

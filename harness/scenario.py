@@ -67,6 +67,7 @@ class Scenario:
     verdict_rule: str
     verdict: Callable[[dict], str]
     headline: str = ""
+    threshold: float | None = None  # the headline value the verdict rule compares with, drawn on the charts
     claim_for_release: Callable[[str], Claim | None] = lambda release: None
     assess: Callable[[list[dict]], list[str]] = lambda records: []  # one line per claim, from results
     derive: Callable[[dict, dict], dict] = lambda summary, data: {}  # own numbers from summary + raw data
@@ -99,7 +100,7 @@ class Scenario:
         """The scenario's declaration as plain data, stored in every result file."""
         return {"name": self.name, "title": self.title, "claim": self.claim, "source_hash": self.source_hash,
                 "verdict_rule": self.verdict_rule, "metrics": list(self.metrics),
-                "headline": self.headline or self.metrics[0]}
+                "headline": self.headline or self.metrics[0], "threshold": self.threshold}
 
     def cell_settings(self, cell: Cell) -> Settings:
         return settings_module.build({**self.settings, **cell.settings}, f"scenario {self.name}, cell {cell.name!r}")

@@ -4,7 +4,7 @@ In production: after a broker restart the worker logs "Connection to broker lost
 re-establish the connection...", reconnects, answers ping, and yet may never take another task;
 or it recovers but tasks in flight are lost or run twice. Upstream: kombu 5.2.3 to 5.3.x stop
 consuming after a Redis reconnect (celery #8030, #8091, #9054; fixed by kombu PR #2007 in
-5.4.0rc1); seed `003_*.txt` recommends heartbeats, connection retries, a pool limit and
+5.4.0rc1); the broker-loss guide recommends heartbeats, connection retries, a pool limit and
 `task_acks_late` + `task_reject_on_worker_lost`.
 
 Each cell: 250 `touch_db_slowly` tasks (20 ms each, prefork concurrency 2), the fault once 100
@@ -18,6 +18,7 @@ from dataclasses import replace
 
 from harness.compare import twins
 from harness.faults import Fault
+from harness.pages import BROKER_GUIDE
 from harness.scenario import BROKEN, FIXED, INCONCLUSIVE, Cell, Claim, Scenario
 from harness.settings import flat
 from harness.workloads import FaultedBurst
@@ -98,24 +99,24 @@ def _setting_line(records: list[dict], sentence: str, value, default) -> str:
 
 
 def assess(records: list[dict]) -> list[str]:
-    """One line per claim (upstream and seed 003), with the ledger counts behind it."""
+    """One line per claim (upstream and the broker-loss guide), with the ledger counts behind it."""
     return [
         _redis_restart_line(records),
-        _setting_line(records, "seed 003: task_acks_late + task_reject_on_worker_lost (visibility_timeout 10 s) "
-                      "keep in-flight tasks", ACKS_LATE, {}),
-        _setting_line(records, "seed 003: broker_heartbeat lets the worker notice a frozen broker",
+        _setting_line(records, BROKER_GUIDE.quote(
+            "task_acks_late + task_reject_on_worker_lost (visibility_timeout 10 s) keep in-flight tasks"), ACKS_LATE, {}),
+        _setting_line(records, BROKER_GUIDE.quote("broker_heartbeat lets the worker notice a frozen broker"),
                       {"broker_heartbeat": 4}, {"broker_heartbeat": 0}),
-        "seed 003: broker_connection_retry reconnects: " + "; ".join(
+        BROKER_GUIDE.quote("broker_connection_retry reconnects: ") + "; ".join(
             _outcome(r) for r in records if not flat(r["settings"])["celery"] and r["pins"]["celery"] == "5.7.0"),
     ]
 
 
-RECOVERS = Claim(FIXED, "seed 003: with broker_connection_retry the worker reconnects")
+RECOVERS = Claim(FIXED, BROKER_GUIDE.quote("with broker_connection_retry the worker reconnects"))
 SCENARIO = Scenario(
     name="broker_restart",
     title="Broker restarted, killed, paused or cut off mid-burst: tasks lost, run twice, recovery",
-    claim="Upstream: kombu 5.2.3 to 5.3.x stop consuming after a Redis restart (fixed in kombu 5.4.0rc1). "
-          "Seed 003: heartbeats, retries and acks_late + reject_on_worker_lost keep tasks from being lost.",
+    claim="Upstream: kombu 5.2.3 to 5.3.x stop consuming after a Redis restart (fixed in kombu 5.4.0rc1). The "
+          "broker-loss guide: heartbeats, retries and acks_late + reject_on_worker_lost keep tasks from being lost.",
     services=("postgres", "redis", "redis-aof", "rabbitmq"),
     settings=SETTINGS,
     workload=WORKLOAD,

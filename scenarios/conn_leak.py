@@ -1,7 +1,7 @@
 """conn_leak: idle and idle-in-transaction Postgres connections a worker leaves behind after a burst.
 
-In production (seed `001_*.txt`): a worker keeps its Django connections between tasks, a task
-that fails inside a transaction leaves it open with its locks, and the seed says connections
+In production (the connection-leak guide, harness/pages.py): a worker keeps its Django connections between tasks, a task
+that fails inside a transaction leaves it open with its locks, and the guide says connections
 pile up until Postgres answers "too many connections"; its remedy is a `task_postrun` hook
 calling `connections.close_all()` or `close_old_connections()`, checked by "after a 500-task
 burst the idle count is back to baseline ±10%". Each cell samples pg_stat_activity at 10 Hz:
@@ -13,11 +13,12 @@ from __future__ import annotations
 from harness.compare import twins
 from harness.connstates import TOLERANCE, phase_numbers
 from harness.probes.postgres import PostgresProbe
+from harness.pages import LEAK_GUIDE
 from harness.scenario import BROKEN, FIXED, INCONCLUSIVE, Cell, Claim, Scenario
 from harness.settings import flat
 from harness.workloads import Burst, WebLoad
 
-SEED = "seed 001"
+PAGE = LEAK_GUIDE.name
 BASELINE_S, SETTLE_S = 2.0, 5.0
 ON_PURPOSE = "FailedMidTransaction"  # the workload's own failures, not errors
 SETTINGS = {"conn_max_age": 60, "pool": "prefork", "concurrency": 4, "broker": "redis", "task_hook": "none",
@@ -28,12 +29,12 @@ WEB = WebLoad(paths={"/work/orm_query/": 7, "/work/raw_cursor/": 2, "/work/fail_
 GUNICORN, GEVENT = {"gunicorn": "*"}, {"gevent": "*"}
 # 24 children each busy 50 ms per task, so that all of them hold a connection at once
 BUSY_24 = {"concurrency": 24, "pg_max_connections": 20, "work_sleep_s": 0.05}
-EXHAUSTED = Claim(BROKEN, f"{SEED}: the limit is reached: OperationalError: too many connections")
-LEAKS = Claim(BROKEN, f"{SEED}: without teardown, idle and idle-in-transaction connections accumulate")
+EXHAUSTED = Claim(BROKEN, f"{PAGE}: the limit is reached: OperationalError: too many connections")
+LEAKS = Claim(BROKEN, f"{PAGE}: without teardown, idle and idle-in-transaction connections accumulate")
 
 
 def _hook(name: str) -> Claim:
-    return Claim(FIXED, f"{SEED}: a task_postrun hook calling {name}() fixes it")
+    return Claim(FIXED, f"{PAGE}: a task_postrun hook calling {name}() fixes it")
 
 
 def derive(summary: dict, data: dict) -> dict:
@@ -166,7 +167,7 @@ def _gunicorn_line(records: list[dict]) -> str:
 
 
 def assess(records: list[dict]) -> list[str]:
-    """One line per sentence of seed 001, with the numbers behind it."""
+    """One line per sentence of the connection-leak guide, with the numbers behind it."""
     return [_pile_up_line(records), _hook_line(records, "close_all"), _hook_line(records, "close_old_connections"),
             _baseline_rule_line(records), _close_old_none_line(records), _transaction_line(records, "begin"),
             _transaction_line(records, "atomic"), _conn_max_age_zero_line(records), _gunicorn_line(records)]
@@ -175,8 +176,9 @@ def assess(records: list[dict]) -> list[str]:
 SCENARIO = Scenario(
     name="conn_leak",
     title="Idle and idle-in-transaction connections after a burst, teardown hooks compared",
-    claim="Seed 001: without a task_postrun teardown, idle and idle-in-transaction connections pile up until "
-          "'too many connections'; close_all() or close_old_connections() fixes it (not with CONN_MAX_AGE=None).",
+    claim="The connection-leak guide: without a task_postrun teardown, idle and idle-in-transaction connections "
+          "pile up until 'too many connections'; close_all() or close_old_connections() fixes it (not with "
+          "CONN_MAX_AGE=None).",
     services=("postgres", "redis"),
     settings=SETTINGS,
     workload=Burst(task="ledger.tasks.mixed_db_work", count=500, drain_timeout_s=60, baseline_s=BASELINE_S,
@@ -188,10 +190,10 @@ SCENARIO = Scenario(
         Cell("5.5.3 prefork + close_old_connections", "5.5.3", _hook("close_old_connections"),
              settings={"task_hook": "close_old_connections"}),
         Cell("5.5.3 prefork, CONN_MAX_AGE=None + close_old_connections", "5.5.3",
-             Claim(BROKEN, f"{SEED}: close_old_connections() with CONN_MAX_AGE=None closes nothing"),
+             Claim(BROKEN, f"{PAGE}: close_old_connections() with CONN_MAX_AGE=None closes nothing"),
              settings={"conn_max_age": None, "task_hook": "close_old_connections"}),
         Cell("5.5.3 prefork, CONN_MAX_AGE=0", "5.5.3",
-             Claim(BROKEN, f"{SEED}: CONN_MAX_AGE=0 does not address the leak"), settings={"conn_max_age": 0}),
+             Claim(BROKEN, f"{PAGE}: CONN_MAX_AGE=0 does not address the leak"), settings={"conn_max_age": 0}),
         Cell("5.5.3 prefork, failures in atomic()", "5.5.3", LEAKS, settings={"txn_style": "atomic"}),
         Cell("5.5.3 threads", "5.5.3", LEAKS, settings={"pool": "threads"}),
         Cell("5.5.3 gevent", "5.5.3", LEAKS, pins=GEVENT, settings={"pool": "gevent", "concurrency": 20}),
@@ -200,13 +202,13 @@ SCENARIO = Scenario(
         Cell("5.5.3 prefork 24, max_connections 20", "5.5.3", EXHAUSTED, settings=BUSY_24),
         Cell("5.5.3 gevent, max_connections 20", "5.5.3", EXHAUSTED, pins=GEVENT,
              settings={"pool": "gevent", "concurrency": 20, "pg_max_connections": 20}),
-        Cell("web: gunicorn 4 sync workers", "5.5.3", Claim(FIXED, f"{SEED}: 'leak in Celery but not in Gunicorn'"),
+        Cell("web: gunicorn 4 sync workers", "5.5.3", Claim(FIXED, f"{PAGE}: 'leak in Celery but not in Gunicorn'"),
              pins=GUNICORN, workload=WEB),
         Cell("5.5.3 threads + close_all", "5.5.3", _hook("close_all"),
              settings={"pool": "threads", "task_hook": "close_all"}, optional=True),
         Cell("5.5.3 gevent + close_all", "5.5.3", _hook("close_all"), pins=GEVENT,
              settings={"pool": "gevent", "concurrency": 20, "task_hook": "close_all"}, optional=True),
-        Cell("5.5.3 gevent, CONN_MAX_AGE=0", "5.5.3", Claim(BROKEN, f"{SEED}: CONN_MAX_AGE=0 does not address the leak"),
+        Cell("5.5.3 gevent, CONN_MAX_AGE=0", "5.5.3", Claim(BROKEN, f"{PAGE}: CONN_MAX_AGE=0 does not address the leak"),
              pins=GEVENT, settings={"pool": "gevent", "concurrency": 20, "conn_max_age": 0}, optional=True),
         Cell("4.4.7 prefork + close_all", "4.4.7", _hook("close_all"), settings={"task_hook": "close_all"},
              optional=True),
@@ -214,7 +216,7 @@ SCENARIO = Scenario(
              optional=True),
         Cell("5.5.3 prefork 24, max_connections 20 + close_all", "5.5.3", _hook("close_all"),
              settings={**BUSY_24, "task_hook": "close_all"}, optional=True),
-        Cell("web: gunicorn, CONN_MAX_AGE=0", "5.5.3", Claim(FIXED, f"{SEED}: 'leak in Celery but not in Gunicorn'"),
+        Cell("web: gunicorn, CONN_MAX_AGE=0", "5.5.3", Claim(FIXED, f"{PAGE}: 'leak in Celery but not in Gunicorn'"),
              pins=GUNICORN, settings={"conn_max_age": 0}, workload=WEB, optional=True),
     ),
     metrics=("backends_baseline", "backends_peak", "backends_final", "final_minus_baseline", "idle_final",

@@ -7,16 +7,17 @@ database spends its time on connection setup. The per-task hook is
 `conn.close()` there open a session per task; releases that call
 `conn.close_if_unusable_or_obsolete()` reuse it. Upstream: issue #5483, PR #4292 (4.2.0),
 its revert (4.4.0rc1), PR #6134 (4.4.4) and the deliberate revert PR #9824 (5.6.0).
-Seed `000_*.txt` claims 4.4.0rc5 is the first fixed release.
+The #5483 fix page claims 4.4.0rc5 is the first fixed release.
 """
 from __future__ import annotations
 
 from packaging.version import Version
 
+from harness.pages import FIX_5483
 from harness.scenario import BROKEN, FIXED, Cell, Claim, Scenario
 from harness.workloads import Burst
 
-SEED = "seed 000: 'first fixed release: 4.4.0rc5'"
+PAGE = FIX_5483.quote("'first fixed release: 4.4.0rc5'")
 BROKEN_SESSIONS_PER_TASK = 0.5
 
 # Per-task call in _close_database, read from each release's celery/fixups/django.py.
@@ -39,13 +40,13 @@ def verdict(summary: dict) -> str:
 SCENARIO = Scenario(
     name="conn_max_age",
     title="CONN_MAX_AGE ignored: a new Postgres session per task",
-    claim="Seed 000: broken up to 4.4.0rc4, fixed in 4.4.0rc5 (celery #5483, PR #4292).",
+    claim="The #5483 fix page: broken up to 4.4.0rc4, fixed in 4.4.0rc5 (celery #5483, PR #4292).",
     services=("postgres", "redis"),
     settings={"conn_max_age": 60, "db_pool": False, "pool": "prefork", "concurrency": 2, "broker": "redis"},
     workload=Burst(task="ledger.tasks.touch_db", count=500),
     cells=(
-        Cell("4.4.0rc4", "4.4.0rc4", Claim(BROKEN, SEED)),
-        Cell("4.4.0rc5", "4.4.0rc5", Claim(FIXED, SEED)),
+        Cell("4.4.0rc4", "4.4.0rc4", Claim(BROKEN, PAGE)),
+        Cell("4.4.0rc5", "4.4.0rc5", Claim(FIXED, PAGE)),
         Cell("5.5.3", "5.5.3", Claim(FIXED, "upstream: PR #6134 (4.4.4) reuses connections up to 5.5.x")),
         Cell("5.7.0", "5.7.0", Claim(BROKEN, "upstream: PR #9824 (5.6.0) closes per task again, on purpose")),
         Cell("5.7.0 + django pool", "5.7.0", Claim(FIXED, "Django 5.1+ docs: OPTIONS['pool'] reuses connections"),
@@ -56,5 +57,6 @@ SCENARIO = Scenario(
     verdict_rule=f"broken if sessions_per_task > {BROKEN_SESSIONS_PER_TASK}, else fixed",
     verdict=verdict,
     headline="sessions_per_task",
+    threshold=BROKEN_SESSIONS_PER_TASK,
     claim_for_release=claim_for_release,
 )

@@ -3,7 +3,7 @@
 In production: a worker whose tasks fail now and then grows until the OOM killer or
 `max_memory_per_child` steps in. A task that raises keeps its frame, and with it every local,
 alive through the traceback Celery holds while it logs, stores and reports the failure.
-Upstream: #6023 (fix PR #6024, `traceback_clear` in `celery/app/trace.py`; seed `002_*.txt`
+Upstream: #6023 (fix PR #6024, `traceback_clear` in `celery/app/trace.py`; the #6023 fix page
 says first fixed in 4.4.2, the wheels have it from 4.4.3) and its successor #8882 (unhandled
 exceptions keeping `ExceptionInfo` and frames alive, worse on Python 3.11+; fix PR #9799, 5.6.0).
 A patched cell tests a proposed mechanism for 5.6+ growing faster than 5.5: PR #9799 dropped the
@@ -23,6 +23,7 @@ from packaging.version import Version
 from harness.compare import twins
 from harness.patches import patch_file
 from harness.leakfit import fit, fit_points, gc_slope, phase_points, split
+from harness.pages import FIX_6023
 from harness.scenario import BROKEN, FIXED, Cell, Claim, Scenario, interval_side
 from harness.settings import flat
 from harness.workloads import Burst
@@ -35,7 +36,7 @@ F_LOCALS_PATCH = Path(__file__).parent / "patches" / "celery-5.7.0-restore-f_loc
 RE_READ_CLAIM = Claim(BROKEN, "proposed: PR #9799 dropped PR #6024's re-read of tb_frame.f_locals after clear(), "
                               "which on Python <= 3.12 frees the snapshot (CPython gh-113939); restored, 5.7.0 grows "
                               "only as 5.5 does")
-SEED = "seed 002: 'first fixed release: 4.4.2'"
+PAGE = FIX_6023.quote("'first fixed release: 4.4.2'")
 SETTINGS = {"conn_max_age": 60, "pool": "prefork", "concurrency": 1, "broker": "redis", "leak_bytes": 1 << 20,
             "fail_mode": "raise", "max_tasks_per_child": None, "gc_on_failure": False}
 
@@ -205,10 +206,10 @@ def _python_313_line(records: list[dict], sentence: str) -> str:
 
 
 def assess(records: list[dict]) -> list[str]:
-    """One line per claim about the leak (seed 002 and upstream), with the measured slopes behind it."""
+    """One line per claim about the leak (the #6023 fix page and upstream), with the measured slopes behind it."""
     newest = max((r["pins"]["celery"] for r in records), key=Version, default="5.6.0")
     return [
-        _release_line(records, "4.4.2", "seed 002: 4.4.2 does not leak", expect_leak=False),
+        _release_line(records, "4.4.2", FIX_6023.quote("4.4.2 does not leak"), expect_leak=False),
         _release_line(records, "4.4.3", "upstream: 4.4.3 (PR #6024) does not leak", expect_leak=False),
         _release_line(records, "5.5.3", "upstream #8882: 5.5 leaks on unhandled exceptions", expect_leak=True),
         _release_line(records, "5.6.0", "upstream: PR #9799 (5.6.0) fixes #8882", expect_leak=False),
@@ -228,13 +229,13 @@ def assess(records: list[dict]) -> list[str]:
 SCENARIO = Scenario(
     name="exception_leak",
     title="Prefork child memory growing with every failing task",
-    claim="Seed 002: tasks that raise leak their frame in the prefork child; fixed in 4.4.2 (celery #6023, "
+    claim="The #6023 fix page: tasks that raise leak their frame in the prefork child; fixed in 4.4.2 (celery #6023, "
           "PR #6024). Upstream: successor #8882 on 5.x up to 5.5, fixed in 5.6.0 (PR #9799).",
     services=("postgres", "redis"),
     settings=SETTINGS,
     workload=Burst(task=f"ledger.tasks.{FAIL_TASK}", count=1500, then=(f"ledger.tasks.{CONTROL_TASK}",)),
     cells=(
-        Cell("4.4.2", "4.4.2", Claim(FIXED, SEED)),
+        Cell("4.4.2", "4.4.2", Claim(FIXED, PAGE)),
         Cell("4.4.3", "4.4.3", claim_for_release("4.4.3")),
         Cell("5.5.3 py3.8", "5.5.3", claim_for_release("5.5.3"), python="3.8"),
         Cell("5.5.3 py3.11", "5.5.3", claim_for_release("5.5.3"), python="3.11"),
@@ -266,6 +267,7 @@ SCENARIO = Scenario(
                  f"KB/task, fixed if below, else inconclusive",
     verdict=verdict,
     headline="fail_rss_slope_kb_per_task",
+    threshold=LEAK_KB_PER_TASK,
     claim_for_release=claim_for_release,
     derive=derive,
     assess=assess,

@@ -8,18 +8,19 @@ calls `_close_database()`: releases where that ends in `close_if_unusable_or_obs
 descriptor", "connection already closed", "server closed the connection unexpectedly") or
 hangs; releases where it ends in `close()` start clean. A child that calls `close()` on the
 inherited connection *before* the descriptor is gone sends Postgres a Terminate on the parent's
-socket. Upstream: #5483, #4878; seed `000_*.txt` carries the `fix_django_db` workaround.
+socket. Upstream: #5483, #4878; the #5483 fix page carries the `fix_django_db` workaround.
 """
 from __future__ import annotations
 
 from packaging.version import Version
 
 from harness.compare import twins
+from harness.pages import FIX_5483
 from harness.scenario import BROKEN, FIXED, Cell, Claim, Scenario
 from harness.settings import flat
 from harness.workloads import Burst
 
-SEED = "seed 000"
+PAGE = FIX_5483.name
 # on_worker_process_init closes the inherited fd, then keeps the connection (close_if_unusable_or_obsolete)
 KEEPS_DEAD_CONNECTION = ("4.2.0", "4.4.0rc1")
 SYMPTOMS = ("SSL SYSCALL error: Bad file descriptor", "Bad file descriptor", "connection already closed",
@@ -98,7 +99,7 @@ def _mitigation_line(records: list[dict], what: str, key: str, value) -> str:
 
 
 def assess(records: list[dict]) -> list[str]:
-    """One line per sentence of seed 000 about post-fork breakage, with the numbers behind it."""
+    """One line per sentence of the #5483 fix page about post-fork breakage, with the numbers behind it."""
     return [_parent_line(records), *(_symptom_line(records, text) for text in SYMPTOMS), _hang_line(records),
             _mitigation_line(records, "the fix_django_db workaround prevents it", "child_hook", "fix_django_db"),
             _mitigation_line(records, "CONN_MAX_AGE = 0 avoids it", "conn_max_age", 0)]
@@ -107,7 +108,7 @@ def assess(records: list[dict]) -> list[str]:
 SCENARIO = Scenario(
     name="fork_inherited_conn",
     title="Django connection opened in the worker parent, inherited across the prefork fork",
-    claim="Seed 000: a parent connection inherited by pool children breaks them (Bad file descriptor, "
+    claim="The #5483 fix page: a parent connection inherited by pool children breaks them (Bad file descriptor, "
           "connection already closed, hangs) or, when a child closes it, the parent; fix_django_db prevents it.",
     services=("postgres", "redis"),
     settings=SETTINGS,
@@ -115,15 +116,15 @@ SCENARIO = Scenario(
     cells=(
         Cell("4.2.0", "4.2.0", claim_for_release("4.2.0")),
         Cell("4.2.0 ssl", "4.2.0", claim_for_release("4.2.0"), settings=SSL),
-        Cell("4.2.0 ssl + fix_django_db", "4.2.0", Claim(FIXED, f"{SEED}: the fix_django_db workaround"),
+        Cell("4.2.0 ssl + fix_django_db", "4.2.0", Claim(FIXED, f"{PAGE}: the fix_django_db workaround"),
              settings={**SSL, "child_hook": "fix_django_db"}),
-        Cell("4.2.0 ssl, CONN_MAX_AGE=0", "4.2.0", Claim(FIXED, f"{SEED} thread: 'set CONN_MAX_AGE to 0'"),
+        Cell("4.2.0 ssl, CONN_MAX_AGE=0", "4.2.0", Claim(FIXED, f"{PAGE}'s thread: 'set CONN_MAX_AGE to 0'"),
              settings={**SSL, "conn_max_age": 0}),
-        Cell("4.2.0 + close_all", "4.2.0", Claim(BROKEN, f"{SEED}: close() on an inherited connection "
+        Cell("4.2.0 + close_all", "4.2.0", Claim(BROKEN, f"{PAGE}: close() on an inherited connection "
              "breaks the parent's too"), settings={"child_hook": "close_all"}),
-        Cell("4.4.0rc5 ssl", "4.4.0rc5", Claim(FIXED, f"{SEED}: first fixed release 4.4.0rc5"), settings=SSL),
+        Cell("4.4.0rc5 ssl", "4.4.0rc5", Claim(FIXED, f"{PAGE}: first fixed release 4.4.0rc5"), settings=SSL),
         Cell("5.5.3 ssl", "5.5.3", claim_for_release("5.5.3"), settings=SSL),
-        Cell("5.5.3 ssl + close_all", "5.5.3", Claim(BROKEN, f"{SEED}: close() on an inherited connection "
+        Cell("5.5.3 ssl + close_all", "5.5.3", Claim(BROKEN, f"{PAGE}: close() on an inherited connection "
              "breaks the parent's too"), settings={**SSL, "child_hook": "close_all"}),
         Cell("5.7.0 ssl", "5.7.0", claim_for_release("5.7.0"), settings=SSL),
     ),

@@ -120,6 +120,7 @@ SCENARIO = Scenario(
                  f"above {POISONED_RATE:g}, fixed if below, else inconclusive",
     verdict=verdict,
     headline="next_task_failure_rate",
+    threshold=POISONED_RATE,
     derive=derive,
     assess=assess,
 )

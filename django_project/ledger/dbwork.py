@@ -27,8 +27,8 @@ def raw_cursor(key):
 
 
 def fail_in_transaction(key):
-    """Lock the row of `key`, then raise. REPRO_TXN_STYLE=begin: a raw BEGIN nothing rolls back (the seed's
-    case); atomic: inside transaction.atomic(), which rolls back as the exception leaves it."""
+    """Lock the row of `key`, then raise. REPRO_TXN_STYLE=begin: a raw BEGIN nothing rolls back (the
+    connection-leak guide's case); atomic: inside transaction.atomic(), which rolls back as the exception leaves it."""
     if os.environ.get("REPRO_TXN_STYLE", "begin") == "atomic":
         with transaction.atomic():
             _lock_row_and_fail(key)

@@ -4,9 +4,9 @@ REPRO_PARENT_CONN=1: the worker parent opens Django's connection in `worker_init
 pool forks, as apps do from AppConfig.ready() or a startup check) and checks it again at
 `worker_ready` and `worker_shutdown`, appending one JSON line per check to REPRO_PARENT_LOG.
 REPRO_CHILD_HOOK: a `worker_process_init` handler run in each pool child before Celery's own:
-`fix_django_db` (the workaround of seed 000) or `close_all` (plain `connections.close_all()`).
-REPRO_TASK_HOOK: a `task_postrun` handler (seed 001's teardown): `close_all` (`connections.close_all()`)
-or `close_old_connections` (Django's `close_old_connections()`).
+`fix_django_db` (the #5483 fix page's workaround) or `close_all` (plain `connections.close_all()`).
+REPRO_TASK_HOOK: a `task_postrun` handler (the connection-leak guide's teardown): `close_all`
+(`connections.close_all()`) or `close_old_connections` (Django's `close_old_connections()`).
 REPRO_GC_ON_FAILURE=1: `gc.collect()` after every failed task (a workaround from celery #5249).
 REPRO_FAILURE_HOOK=close_all: `connections.close_all()` in `task_failure` (the usual workaround for a
 connection left unusable by a time limit).
@@ -39,7 +39,8 @@ def check_parent_connection(event):
 
 
 def fix_django_db(**kwargs):
-    """Seed 000's workaround, verbatim in effect: close inherited sockets without network I/O, then close()."""
+    """The #5483 fix page's workaround, in effect verbatim: close inherited sockets without network I/O, then
+    close()."""
     import django.db
 
     for c in django.db.connections.all():

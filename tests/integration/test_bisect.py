@@ -20,7 +20,9 @@ def bisected(tmp_path_factory):
     timeline = [sys.executable, "-m", "harness", "timeline", "conn_max_age", "--from", "5.5.2", "--to", "5.6.0",
                 "--tasks", "40"]
     charted = subprocess.run(timeline, capture_output=True, text=True, timeout=600, env={**os.environ, **env_dirs})
-    return first, again, charted, Path(env_dirs["REPRO_RESULTS_DIR"])
+    documents = [subprocess.run(cached + ["--json"], capture_output=True, text=True, timeout=300,
+                                env={**os.environ, **env_dirs}) for cached in (command, timeline)]
+    return first, again, charted, Path(env_dirs["REPRO_RESULTS_DIR"]), documents
 
 
 def test_bisect_names_the_release_that_went_back_to_closing_per_task(bisected):
@@ -50,3 +52,17 @@ def test_timeline_measures_the_range_reuses_the_bisection_and_marks_the_flip(bis
     values = {row["release"]: row["sessions_per_task"] for row in data["releases"]}
     assert values["5.5.2"] < 0.2 and values["5.5.3"] < 0.2 and values["5.6.0"] > 0.9
     assert page.with_suffix(".png").stat().st_size > 10_000
+
+
+def test_bisect_and_timeline_print_one_json_document_and_talk_on_stderr(bisected):
+    first, documents = bisected[0], bisected[4]
+    assert [done.returncode for done in documents] == [0, 0], [done.stderr[-2000:] for done in documents]
+    bisection, timeline = (json.loads(done.stdout) for done in documents)
+    assert bisection["boundary"] == "5.6.0" and bisection["verdict"] == "broken"
+    measured = {row.split()[0]: float(row.split()[4]) for row in first.stdout.splitlines() if "sessions_per_task =" in row}
+    values = {probe["release"]: probe["value"] for probe in bisection["probes"]}
+    assert values.keys() == measured.keys()
+    assert all(abs(values[release] - measured[release]) < 0.001 for release in measured)  # the same cached numbers
+    assert "first release that is 'broken': 5.6.0" in documents[0].stderr
+    assert timeline["flips"] == [["5.5.3", "5.6.0"]] and Path(timeline["chart"]).is_file()
+    assert {probe["release"] for probe in timeline["probes"]} >= {"5.5.2", "5.5.3", "5.6.0"}

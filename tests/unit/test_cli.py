@@ -33,7 +33,7 @@ def test_unknown_stack_is_refused_before_anything_starts():
 def test_list_shows_cells_and_claims_without_starting_anything():
     done = harness("list")
     assert done.returncode == 0
-    assert "cell 4.4.0rc5: celery 4.4.0rc5; expected fixed per seed 000" in done.stdout
+    assert "cell 4.4.0rc5: celery 4.4.0rc5; expected fixed per the #5483 fix page: 'first fixed release: 4.4.0rc5'" in done.stdout
 
 
 def test_celery_and_cell_do_not_combine():

@@ -2,6 +2,8 @@
 import re
 from pathlib import Path
 
+from harness.pages import PAGES as SOURCE_PAGES
+
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md")), ROOT / "compose" / "README.md",
          ROOT / "results" / "README.md"]
@@ -19,6 +21,14 @@ def test_every_scenario_has_a_page_linked_from_the_readme():
     for module in sorted((ROOT / "scenarios").glob("[a-z]*.py")):
         assert f"(docs/scenarios/{module.stem}.md)" in readme, module.stem
         assert (ROOT / "docs" / "scenarios" / f"{module.stem}.md").exists()
+
+
+def test_claim_sources_are_named_in_the_project_s_words():
+    """Every published page a claim cites is introduced in the README by the name claims use; no bare numbers."""
+    readme = (ROOT / "README.md").read_text()
+    assert all(f"**{page.name}**" in readme for page in SOURCE_PAGES)
+    current = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md")), *sorted((ROOT / "scenarios").glob("*.py"))]
+    assert [path.name for path in current if re.search(r"\bseeds?\b", path.read_text(), re.IGNORECASE)] == []
 
 
 def test_every_relative_link_resolves():

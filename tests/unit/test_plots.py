@@ -55,6 +55,13 @@ def test_overlays_share_the_headline_row_and_a_grid_goes_below(records, tmp_path
     assert stacked.shape[0] > one.shape[0]
 
 
+def test_the_headline_bars_come_first_also_above_a_grid(records, tmp_path):
+    headline = chart(records, [], tmp_path / "headline.png")
+    grid = chart(copy.deepcopy(records), ["connection_states"], tmp_path / "grid.png")
+    assert grid.shape[0] > headline.shape[0]
+    assert (grid[:headline.shape[0], :headline.shape[1]] == headline).all()  # the same bars on top
+
+
 def test_records_without_a_panel_s_data_draw_without_it(records, tmp_path):
     for record in records:
         record["series"].pop("memory")
@@ -84,6 +91,19 @@ def test_headline_bars_mark_disagreements_show_the_claim_and_never_draw_a_missin
     assert ticks[0] == f"{records[0]['cell']['name']}\nclaimed: {records[0]['cell']['claim']['expect']}"
     assert axes.get_yscale() == "symlog"  # 0.004 to 4 sessions per task: three decades
     assert axes.get_ylabel() == "sessions/task"
+
+
+def test_the_verdict_threshold_is_drawn_where_the_scenario_declares_one(records):
+    figure, axes = headline_axes(records)
+    assert not axes.lines  # the fixture's scenario has no threshold
+    for record in records:
+        record["scenario"]["threshold"] = 0.5
+    figure, axes = headline_axes(records)
+    dashed = [line for line in axes.lines if line.get_linestyle() == "--"]
+    assert [list(line.get_ydata()) for line in dashed] == [[0.5, 0.5]]
+    assert [text.get_text() for text in axes.get_legend().get_texts()] == ["verdict threshold 0.5"]
+    low, high = axes.get_ylim()
+    assert low <= 0.5 <= high
 
 
 def test_the_sessions_panel_shows_the_churn_one_session_per_task_against_reuse(records):

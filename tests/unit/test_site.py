@@ -2,12 +2,14 @@
 the headline history of the last runs, timeline charts, the build date; every relative link resolves."""
 import re
 import shutil
+from html import escape
 from pathlib import Path
 
 import matplotlib.pyplot
 import numpy
 import pytest
 
+from harness.pages import PAGES
 from harness.site import build_site
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "v1"
@@ -43,7 +45,8 @@ def test_every_relative_link_and_image_of_the_site_resolves(site):
 def test_the_index_lists_every_claim_with_its_result_file_and_the_build_date(site):
     index = (site / "index.html").read_text()
     assert re.search(r"Built \d{4}-\d\d-\d\d \d\d:\d\d UTC", index)
-    assert "seed 000: &#x27;first fixed release: 4.4.0rc5&#x27;" in index and 'id="seeds"' in index
+    assert "seed 000: &#x27;first fixed release: 4.4.0rc5&#x27;" in index  # as the fixture's records cite it
+    assert 'id="sources"' in index and all(escape(page.name) in index for page in PAGES)
     result_links = [link for link in links(site / "index.html") if link.endswith(".json")]
     assert len(result_links) >= 5 and all(link.startswith(("conn_max_age/", "exception_leak/", "broker_restart/",
                                                             "conn_leak/", "fork_inherited_conn/"))

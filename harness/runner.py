@@ -68,11 +68,16 @@ def run_scenario(scenario: Scenario, planned: list[PlannedCell], open_stack: Cal
     per cell; return the run directory. `progress(cell name)` gives the callback a cell's workload reports to."""
     leftovers()  # from here on every process started is marked for the reaper, env builds included
     directory = new_run_dir(scenario.name, run_id or new_run_id())
-    envs = {item.index: prepared_env(item, say) for item in planned}
+    envs, env_s = {}, {}
+    for item in planned:
+        preparing = time.monotonic()
+        envs[item.index], env_s[item.index] = prepared_env(item, say), seconds_since(preparing)
     with open_stack(scenario.services) as stack:
         say(f"stack ({stack.kind}): {', '.join(scenario.services)} healthy in {stack.start_s:.2f}s")
+        migrating = time.monotonic()
         migrate_schema(stack, envs[planned[0].index], directory / "logs" / "schema")
-        context = {"stack": {"kind": stack.kind, "start_s": stack.start_s}, "servers": stack.versions(),
+        context = {"stack": {"kind": stack.kind, "start_s": stack.start_s, "schema_s": seconds_since(migrating)},
+                   "servers": stack.versions(),
                    **collect_all()}
         for item in planned:
             name = cell_filename(item.index, item.cell.name)
@@ -85,9 +90,10 @@ def run_scenario(scenario: Scenario, planned: list[PlannedCell], open_stack: Cal
                 if repeat > 1:
                     say(f"cell {item.cell.name}: run {attempt} of {repeat}: "
                         f"{headline_words(scenario, runs[-1]['summary'])}")
-            env = envs[item.index]
+            env, recording = envs[item.index], time.monotonic()
             installed = stack.installed(env.python_version, item.pins) or env.freeze
             record = cell_record(scenario, item, env, runs, {**context, "freeze": installed})
+            record.timings.update(env_s=env_s[item.index], record_s=seconds_since(recording))
             median = f" (median of {repeat} runs)" if repeat > 1 else ""
             say(f"cell {item.cell.name}: {runs[0]['progress']}, {headline_words(scenario, record.summary)}{median} "
                 f"-> {record.verdict}")
@@ -123,13 +129,14 @@ def measure_cell(stack, scenario: Scenario, item: PlannedCell, env: CellEnv, cou
     started_at = datetime.now(timezone.utc).isoformat()
     with max_connections(stack, settings.harness.pg_max_connections), \
             consumer_timeout(stack, settings.harness.rabbitmq_consumer_timeout_s):
-        db = f"cell{item.index:02d}"
+        db, copying = f"cell{item.index:02d}", time.monotonic()
         dsn = stack.create_database(db, template=SCHEMA_DB)
         broker = stack.broker_url(settings.harness.broker, item.index)
         project = DjangoProject(env, project_variables(settings, dsn, broker), logdir)
         prefix = f"c{item.index:02d}"
         run = CellRun(stack, project, settings, count, db, dsn, prefix, f"{prefix}-{item.cell.celery}",
                       progress=progress)
+        run.timings["db_copy_s"] = seconds_since(copying)
         around_workload(run, workload, scenario.probes)
     derived = scenario.derive(run.summary, {**run.data, "series": run.series, "settings": run.settings})
     return {"run": run, "workload": workload, "count": count, "started_at": started_at,
@@ -139,19 +146,28 @@ def measure_cell(stack, scenario: Scenario, item: PlannedCell, env: CellEnv, cou
 def around_workload(run: CellRun, workload: Workload, probes: tuple) -> None:
     """Cell probes, then the process under load, then server probes around the workload; each left in reverse."""
     with ExitStack() as cell_scope:
+        starting = time.monotonic()
         for probe in (p for p in probes if p.scope == "cell"):
             cell_scope.enter_context(probe.measure(run))
-        starting = time.monotonic()
+        run.timings["probes_start_s"], starting = seconds_since(starting), time.monotonic()
         with workload.server(run) as server:
-            run.server, run.timings["server_start_s"] = server, round(time.monotonic() - starting, 3)
+            run.server, run.timings["server_start_s"] = server, seconds_since(starting)
             with ExitStack() as server_scope:
                 for probe in (p for p in probes if p.scope == "server"):
                     server_scope.enter_context(probe.measure(run))
+                working = time.monotonic()
                 workload.run(run)
+                run.timings["workload_s"] = seconds_since(working)
             stopping = time.monotonic()
-        run.timings["server_stop_s"] = round(time.monotonic() - stopping, 3)
+        run.timings["server_stop_s"], finishing = seconds_since(stopping), time.monotonic()
         workload.finish(run)
+        run.timings["finish_s"], closing = seconds_since(finishing), time.monotonic()
+    run.timings["probes_stop_s"] = seconds_since(closing)
     run.panels = [*workload.panels, *(probe.panel for probe in probes if probe.panel)]
+
+
+def seconds_since(start: float) -> float:
+    return round(time.monotonic() - start, 3)
 
 
 def cell_record(scenario: Scenario, item: PlannedCell, env: CellEnv, runs: list[dict], context: dict) -> CellRecord:

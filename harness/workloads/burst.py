@@ -65,6 +65,8 @@ class Burst(Workload):
         run.mark("settled")
         run.data["tasks_reported"] = worker.tasks_reported(run.prefix)
         run.summary["worker_alive_at_end"] = worker.alive()
+        if drained:  # every task ran: a warm shutdown has nothing left to finish
+            worker.may_stop_cold()
 
     def finish(self, run: CellRun) -> None:
         finish_worker(run)

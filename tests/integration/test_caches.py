@@ -1,6 +1,7 @@
 """Cached envs on disk: two first-time builds of one env build it once, and a damaged env is found and rebuilt with
 one warning (real uv builds in a cache dir of the test's own)."""
 import json
+import marshal
 import os
 import subprocess
 import sys
@@ -44,6 +45,13 @@ def test_two_first_time_builds_of_one_env_both_succeed_and_build_it_once(cache):
 def built(cache):
     pins = resolve(CELERY, PYTHON)
     return ensure_env(PYTHON, pins), pins
+
+
+def test_a_built_env_is_byte_compiled_under_its_final_path(built):
+    env, _ = built
+    [compiled] = env.path.glob("lib/python*/site-packages/celery/__pycache__/__init__.cpython-*.pyc")
+    code = marshal.loads(compiled.read_bytes()[16:])
+    assert code.co_filename == str(compiled.parent.parent / "__init__.py")  # tracebacks name the real file
 
 
 @pytest.mark.parametrize("damage", ["a package file", "the ready marker", "the interpreter"])

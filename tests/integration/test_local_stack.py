@@ -144,6 +144,19 @@ def test_a_worker_runs_from_the_cell_venv_and_leaves_no_process(stack, project):
     assert gone(pids) and project.parent_checks()[-1]["event"] == "worker_shutdown"
 
 
+def test_a_worker_allowed_to_stop_cold_is_killed_but_keeps_its_warm_shutdown_for_a_shutdown_hook(stack, project):
+    (project.logdir / "plain").mkdir(exist_ok=True)
+    hooked, plain = project, DjangoProject(project.env, {**project.variables, "REPRO_PARENT_CONN": "0"},
+                                           project.logdir / "plain")
+    for cell, warm in ((hooked, True), (plain, False)):
+        with Worker(stack, cell, f"cold-{warm}") as worker:
+            pids = [worker.pid, *(child.pid for child in psutil.Process(worker.pid).children())]
+            worker.may_stop_cold()
+        time.sleep(0.5)
+        assert gone(pids)
+        assert ("Warm shutdown" in worker.logfile.read_text()) is warm, cell.variables["REPRO_PARENT_CONN"]
+
+
 def test_gunicorn_answers_on_a_loopback_url_and_leaves_no_process(stack, project):
     with Gunicorn(stack, project, 2) as server:
         with urllib.request.urlopen(f"{server.url}/health/", timeout=5) as response:

@@ -30,6 +30,8 @@ class CellRun:
     marks: dict[str, float] = field(default_factory=dict)  # time.monotonic() of the workload's phases
     timings: dict[str, Any] = field(default_factory=dict)
     panels: list[str] = field(default_factory=list)
+    live: dict[str, Callable[[], dict]] = field(default_factory=dict)  # a copy of a probe's series so far, by name
+    fixed_count: bool = False  # the count was asked for (--tasks): no sequential stopping
     progress: Callable[..., None] = lambda phase, done=None, total=None: None  # what a terminal shows meanwhile
 
     @property

@@ -1,4 +1,4 @@
-"""Memory growth per task: least-squares slope of child RSS against tasks done, with its 95% interval.
+"""Memory growth per task: least-squares slope of child RSS against tasks done, with its t interval (95% unless asked).
 
 Samples are first averaged over bins of BIN_TASKS tasks (one point per bin, "after every K tasks"):
 20 Hz samples repeat the same tasks-done value and are strongly autocorrelated, and fitting them
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-Z95 = 1.96  # normal quantile (a t quantile would widen small fits a little)
+LEVEL = 0.95
 MIN_POINTS = 8
 BIN_TASKS = 50
 KB_PER_MB = 1024
@@ -19,7 +19,7 @@ KB_PER_MB = 1024
 
 @dataclass(frozen=True)
 class Slope:
-    """KB per task, with the low and high ends of its 95% confidence interval."""
+    """KB per task, with the low and high ends of its confidence interval."""
 
     kb_per_task: float
     low: float
@@ -27,15 +27,18 @@ class Slope:
     points: int
 
 
-def fit(xs: list[float], ys_mb: list[float]) -> Slope | None:
-    """Ordinary least squares of ys (MB) on xs (tasks); None when there are too few distinct points."""
+def fit(xs: list[float], ys_mb: list[float], level: float = LEVEL) -> Slope | None:
+    """Ordinary least squares of ys (MB) on xs (tasks) with the Student t interval of the slope at `level`; None
+    when there are too few distinct points."""
+    from scipy.special import stdtrit  # the t quantile; imported here, where it is needed
+
     x, y = np.asarray(xs, float), np.asarray(ys_mb, float)
     if len(x) < MIN_POINTS or np.ptp(x) == 0:
         return None
     slope, intercept = np.polyfit(x, y, 1)
     residuals = y - (slope * x + intercept)
     stderr = np.sqrt(residuals @ residuals / (len(x) - 2) / ((x - x.mean()) @ (x - x.mean())))
-    kb, half = slope * KB_PER_MB, Z95 * stderr * KB_PER_MB
+    kb, half = slope * KB_PER_MB, stdtrit(len(x) - 2, (1 + level) / 2) * stderr * KB_PER_MB
     return Slope(_kb(kb), _kb(kb - half), _kb(kb + half), len(x))
 
 

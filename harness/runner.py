@@ -86,7 +86,8 @@ def run_scenario(scenario: Scenario, planned: list[PlannedCell], open_stack: Cal
             for attempt in range(1, repeat + 1):
                 cell_count = count or scenario.cell_workload(item.cell).count
                 runs.append(measure_cell(stack, scenario, item, envs[item.index], cell_count,
-                                         logs / f"run{attempt}" if repeat > 1 else logs, progress(item.cell.name)))
+                                         logs / f"run{attempt}" if repeat > 1 else logs, progress(item.cell.name),
+                                         fixed_count=count is not None))
                 if repeat > 1:
                     say(f"cell {item.cell.name}: run {attempt} of {repeat}: "
                         f"{headline_words(scenario, runs[-1]['summary'])}")
@@ -123,8 +124,9 @@ def migrate_schema(stack, env: CellEnv, logdir: Path) -> None:
 
 
 def measure_cell(stack, scenario: Scenario, item: PlannedCell, env: CellEnv, count: int, logdir: Path,
-                 progress: Callable[..., None] = quiet) -> dict:
-    """One cell run: fresh database and broker namespace, the probes around the workload, the derived numbers."""
+                 progress: Callable[..., None] = quiet, fixed_count: bool = False) -> dict:
+    """One cell run: fresh database and broker namespace, the probes around the workload, the derived numbers
+    (`fixed_count`: the count was asked for, no sequential stopping)."""
     settings, workload = scenario.cell_settings(item.cell), scenario.cell_workload(item.cell)
     started_at = datetime.now(timezone.utc).isoformat()
     with max_connections(stack, settings.harness.pg_max_connections), \
@@ -135,7 +137,7 @@ def measure_cell(stack, scenario: Scenario, item: PlannedCell, env: CellEnv, cou
         project = DjangoProject(env, project_variables(settings, dsn, broker), logdir)
         prefix = f"c{item.index:02d}"
         run = CellRun(stack, project, settings, count, db, dsn, prefix, f"{prefix}-{item.cell.celery}",
-                      progress=progress)
+                      progress=progress, fixed_count=fixed_count)
         run.timings["db_copy_s"] = seconds_since(copying)
         around_workload(run, workload, scenario.probes)
     derived = scenario.derive(run.summary, {**run.data, "series": run.series, "settings": run.settings})

@@ -12,6 +12,7 @@ from harness import probes, settings as settings_module
 from harness.errors import HarnessError
 from harness.patches import Patch
 from harness.paths import SCENARIOS_DIR
+from harness.sequential import ABOVE, BELOW, side
 from harness.settings import Settings
 from harness.workloads import WORKLOADS, Workload
 
@@ -20,11 +21,7 @@ BROKEN, FIXED, INCONCLUSIVE = "broken", "fixed", "inconclusive"
 
 def interval_side(low: float | None, high: float | None, bound: float) -> str:
     """Broken when an interval lies wholly above the bound, fixed when wholly below, else inconclusive."""
-    if low is not None and low > bound:
-        return BROKEN
-    if high is not None and high < bound:
-        return FIXED
-    return INCONCLUSIVE
+    return {ABOVE: BROKEN, BELOW: FIXED}.get(side(low, high, bound), INCONCLUSIVE)
 
 
 @dataclass(frozen=True)

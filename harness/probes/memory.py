@@ -38,6 +38,12 @@ class MemorySampler(PeriodicSampling):
     def __exit__(self, *exc) -> None:
         self.stop_sampling()
 
+    def snapshot(self) -> dict[str, list]:
+        """The series so far, every column cut to the same length (the sampling thread appends one at a time)."""
+        columns = {column: list(values) for column, values in self.series.items()}
+        length = min(map(len, columns.values()))
+        return {column: values[:length] for column, values in columns.items()}
+
     def sample(self) -> None:
         children = sorted(self._parent.children(), key=lambda child: child.create_time())
         live = [child for child in children if child.status() != psutil.STATUS_ZOMBIE]
@@ -64,6 +70,7 @@ class MemoryProbe(Probe):
             raise HarnessError(f"memory probe: the worker's main process is not visible from here "
                                f"(pid {run.server.pid}); it needs a worker whose host pid is known")
         with MemorySampler(run.server.pid) as sampler:
+            run.live[self.name] = sampler.snapshot
             yield
         finishes = sorted(row.finished for row in run.data.get("rows", []))
         run.series[self.name] = {**sampler.series, "tasks_done": tasks_done(sampler.series["t"], finishes)}

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 from harness.cellrun import CellRun
 from harness.ledger import ledger_counts, ledger_errors, ledger_rows, wait_for_drain
+from harness.errors import HarnessError
 from harness.harness_conn import probe_connection
+from harness.sequential import SequentialStop, side
 from harness.sut.worker import Worker
 from harness.workloads.base import Workload
 
@@ -27,8 +29,13 @@ class Burst(Workload):
     settle_s: float = 0.5  # sampled after the drain, before the worker stops
     interleave: bool = False  # task, then..., task, then...: each `then` task runs right after a `task`
     log_markers: tuple[tuple[str, str], ...] = ()  # (summary name, text): worker log lines containing the text
+    stop: SequentialStop | None = None  # end each task's phase early once its estimate is decided (not with --tasks)
 
     kind = "burst"
+
+    def __post_init__(self) -> None:
+        if self.stop is not None and self.interleave:
+            raise HarnessError("a Burst stops sequentially phase by phase: `stop` and `interleave` do not combine")
 
     @property
     def tasks(self) -> list[str]:
@@ -41,25 +48,23 @@ class Burst(Workload):
 
     def params(self) -> dict:
         return {"drain_timeout_s": self.drain_timeout_s, "baseline_s": self.baseline_s, "settle_s": self.settle_s,
-                "interleave": self.interleave, "log_markers": dict(self.log_markers)}
+                "interleave": self.interleave, "log_markers": dict(self.log_markers),
+                **({"stop": self.stop.params()} if self.stop else {})}
 
     def server(self, run: CellRun) -> Worker:
         return Worker(run.stack, run.project, run.worker_name)
 
     def run(self, run: CellRun) -> None:
         """Baseline, dispatch the burst, wait until the ledger (or the worker's log) shows every task, settle."""
-        total, worker = run.count * len(self.tasks), run.server
+        worker = run.server
         with probe_connection(run.dsn) as ledger:
             time.sleep(self.baseline_s)
             run.mark("dispatch")
-            dispatch = run.project.dispatch(self.tasks, run.count, run.prefix, interleave=self.interleave)
-            # a worker that exits (an unrecoverable error) runs nothing more: stop waiting, not drained
-            finished = lambda: worker.tasks_reported(run.prefix) >= total  # noqa: E731
-            drained = wait_for_drain(ledger, run.prefix, total, max(self.drain_timeout_s, total * DRAIN_S_PER_TASK),
-                                     lambda: finished() or not worker.alive(),
-                                     lambda done: run.progress("tasks", done, total))
-            drained = drained and (worker.alive() or finished() or ledger_counts(ledger, run.prefix).distinct_tasks
-                                   >= total)
+            if self.stop is None or run.fixed_count:
+                dispatch = run.project.dispatch(self.tasks, run.count, run.prefix, interleave=self.interleave)
+                drained = self._drain(run, ledger, dispatch["count"], dispatch["count"])
+            else:
+                dispatch, drained = self._run_sequentially(run, ledger)
             run.mark("drained")
             read_ledger(run, ledger, dispatch, drained, self.settle_s)
         run.mark("settled")
@@ -68,12 +73,55 @@ class Burst(Workload):
         if drained:  # every task ran: a warm shutdown has nothing left to finish
             worker.may_stop_cold()
 
+    def _drain(self, run: CellRun, ledger, total: int, planned: int) -> bool:
+        """Wait until `total` tasks of the burst ran (progress shown against `planned`); a worker that exits (an
+        unrecoverable error) runs nothing more: stop waiting, not drained."""
+        worker, timeout = run.server, max(self.drain_timeout_s, total * DRAIN_S_PER_TASK)
+        finished = lambda: worker.tasks_reported(run.prefix) >= total  # noqa: E731
+        drained = wait_for_drain(ledger, run.prefix, total, timeout, lambda: finished() or not worker.alive(),
+                                 lambda done: run.progress("tasks", done, planned))
+        return drained and (worker.alive() or finished() or ledger_counts(ledger, run.prefix).distinct_tasks >= total)
+
+    def _run_sequentially(self, run: CellRun, ledger) -> tuple[dict, bool]:
+        """Each task's phase in steps, looking after each step, until the estimate is decided or the count is
+        reached; the tasks each phase took and the rule are recorded."""
+        stop, sent, dispatches, phases = self.stop, 0, [], {}
+        planned, level = run.count * len(self.tasks), stop.level(run.count)
+        drained = True
+        for task in self.tasks:
+            phase_start, decided = sent, None
+            for look in stop.looks(run.count):
+                dispatches.append(run.project.dispatch([task], look - (sent - phase_start), run.prefix, start=sent))
+                sent = phase_start + look
+                drained = self._drain(run, ledger, sent, planned)
+                interval = stop.estimate(run, ledger_rows(ledger, run.prefix), task, level) if drained else None
+                decided = side(*interval, stop.threshold) if interval else None
+                if decided or not drained:
+                    break
+            phases[task.rsplit(".", 1)[-1]] = {"tasks": sent - phase_start, "decided": decided}
+            if not drained:
+                break
+        run.data["interval_level"] = level
+        run.summary.update(phase_tasks={name: phase["tasks"] for name, phase in phases.items()},
+                           phase_decided={name: phase["decided"] for name, phase in phases.items()},
+                           stopping_rule=stop.rule(run.count))
+        return merged(dispatches), drained
+
     def finish(self, run: CellRun) -> None:
         finish_worker(run)
         run.summary.update({name: run.server.log_count(text) for name, text in self.log_markers})
 
     def progress(self, summary: dict) -> str:
         return burst_progress(summary)
+
+
+def merged(dispatches: list[dict]) -> dict:
+    """Several dispatches of one burst as one: from the first start to the last finish, every count and failure."""
+    failed = [index for dispatch in dispatches for index in dispatch["publish_failed"]]
+    return {"dispatch_started": dispatches[0]["dispatch_started"],
+            "dispatch_finished": dispatches[-1]["dispatch_finished"],
+            "count": sum(dispatch["count"] for dispatch in dispatches), "publish_failed": failed,
+            "publish_error": next((d["publish_error"] for d in reversed(dispatches) if d["publish_error"]), "")}
 
 
 def read_ledger(run: CellRun, ledger, dispatch: dict, drained: bool, settle_s: float) -> None:

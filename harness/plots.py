@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import textwrap
+from itertools import accumulate
 from pathlib import Path
 from typing import Callable
 
@@ -38,7 +39,9 @@ def draw_run_chart(records: list[dict], path: Path) -> Path:
 
 
 def _headline_figure(records: list[dict], overlays: list[Callable]):
-    figure, axes = plt.subplots(1, 1 + len(overlays), figsize=(6.5 * (1 + len(overlays)), 4.8), squeeze=False)
+    bars = max(6.5, 0.55 * len(records) + 1.5)  # room for every cell's name under its bar
+    figure, axes = plt.subplots(1, 1 + len(overlays), figsize=(bars + 6.5 * len(overlays), 4.8), squeeze=False,
+                                gridspec_kw={"width_ratios": [bars] + [6.5] * len(overlays)})
     _headline_bars(axes[0][0], records)
     for draw, panel in zip(overlays, axes[0][1:]):
         panel.set_prop_cycle(color=plt.cm.tab20.colors)  # up to 20 cells without repeating a colour
@@ -73,7 +76,8 @@ def _headline_bars(axes, records: list[dict]) -> None:
                       fontsize=8)
     names = [f"{record['cell']['name']}\nclaimed: {(record['cell']['claim'] or {}).get('expect', '-')}"
              for record in records]
-    axes.set_xticks(range(len(records)), names, rotation=20, ha="right", fontsize=7)
+    axes.set_xticks(range(len(records)), names, rotation=20 if len(records) <= 6 else 40, ha="right", fontsize=7,
+                    rotation_mode="anchor")
     threshold = records[0]["scenario"].get("threshold")
     positive = [abs(value) for value in values if value] + ([abs(threshold)] if threshold else [])
     if positive and max(positive) / min(positive) > 100:
@@ -133,25 +137,29 @@ def sessions(axes, records: list[dict]) -> None:
 
 
 def child_rss(axes, records: list[dict]) -> None:
-    """Pool-child RSS against tasks done per cell; with several task kinds, where one gives way to the next."""
+    """Pool-child RSS against tasks done per cell; with several task kinds, a dotted line where one gives way to the
+    next (the kinds named under the axis)."""
     for record in records:
         memory = record["series"].get("memory") or {}
         if memory.get("tasks_done"):
             axes.plot(memory["tasks_done"], memory["child_rss_mb"], label=record["cell"]["name"], linewidth=1.2)
-    for tasks, count in sorted({(tuple(record["workload"]["tasks"]), record["workload"]["count"])
-                                for record in records}):
-        _mark_task_changes(axes, [task.rsplit(".", 1)[-1] for task in tasks], count)
-    axes.set_xlabel("tasks done")
+    changes = {_task_changes(record) for record in records}
+    for position in sorted({position for _, positions in changes for position in positions}):
+        axes.axvline(position, color="#7f8c8d", linestyle=":", linewidth=1)
+    kinds = sorted({" -> ".join(names) for names, positions in changes if positions})
+    axes.set_xlabel("tasks done" + (f" (dotted: {'; '.join(kinds)})" if kinds else ""))
     axes.set_ylabel("pool child RSS (MB)")
     axes.set_title("Pool child RSS against tasks done")
 
 
-def _mark_task_changes(axes, names: list[str], count: int) -> None:
-    """A dotted line where each task kind gives way to the next (every `count` tasks), labelled 'before | after'."""
-    for position, (before, after) in enumerate(zip(names, names[1:]), 1):
-        axes.axvline(position * count, color="#7f8c8d", linestyle=":", linewidth=1)
-        axes.annotate(f"{before} | {after}", (position * count, axes.get_ylim()[0]), ha="center", va="bottom",
-                      fontsize=7)
+def _task_changes(record: dict) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """The record's task kinds and the tasks done where each gives way to the next (after the tasks each phase took,
+    when the phases stopped sequentially, else after the workload's count)."""
+    names = tuple(task.rsplit(".", 1)[-1] for task in record["workload"]["tasks"])
+    taken = record["summary"].get("phase_tasks")
+    sizes = [taken.get(name, 0) for name in names] if taken else [record["workload"]["count"]] * len(names)
+    return names, tuple(accumulate(sizes))[:-1]
+
 
 
 def completions(axes, records: list[dict]) -> None:

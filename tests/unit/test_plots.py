@@ -130,3 +130,20 @@ def test_a_long_title_is_wrapped_inside_the_figure(width):
     figure.canvas.draw()
     box, frame = title.get_window_extent(), figure.bbox
     assert frame.x0 <= box.x0 and box.x1 <= frame.x1
+
+
+def test_the_rss_panel_marks_where_each_cell_s_phases_gave_way(records):
+    import matplotlib.pyplot as plt
+
+    for record in records:  # stopped sequentially: the failing phase took 150 tasks, in one cell 100
+        record["summary"]["phase_tasks"] = {"fail_leaky": 150, "ok_leaky": 150}
+    records[0]["summary"]["phase_tasks"] = {"fail_leaky": 100, "ok_leaky": 150}
+    figure, axes = plt.subplots()
+    PANELS["child_rss"](axes, records)
+    dotted = sorted(line.get_xdata()[0] for line in axes.lines if line.get_linestyle() == ":")
+    assert dotted == [100, 150] and "fail_leaky -> ok_leaky" in axes.get_xlabel()
+    for record in records:
+        record["summary"].pop("phase_tasks")
+    figure, axes = plt.subplots()
+    PANELS["child_rss"](axes, records)
+    assert [line.get_xdata()[0] for line in axes.lines if line.get_linestyle() == ":"] == [200]  # the count

@@ -110,7 +110,7 @@ class PostgresProbe(Probe):
     def measure(self, run: CellRun):
         log_mark = run.stack.log_size("postgres")
         with probe_connection(run.stack.admin_dsn()) as admin:
-            before = settled_sessions(admin, run.db)
+            before = settled_sessions(admin, run.db, quiet_s=0.0)  # a fresh database nobody has the DSN of yet
             with ActivitySampler(run.stack.admin_dsn(), run.db, hz=self.hz) as sampler:
                 yield
             after = settled_sessions(admin, run.db)

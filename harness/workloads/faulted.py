@@ -10,7 +10,7 @@ from harness.errors import HarnessError
 from harness.faults import Fault
 from harness.ledger import wait_for_drain
 from harness.harness_conn import probe_connection
-from harness.workloads.burst import Burst, read_ledger
+from harness.workloads.burst import Burst, merged, read_ledger
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,5 @@ class FaultedBurst(Burst):
 
 def merge_dispatches(early: dict, late: dict, count: int, first: int) -> dict:
     """One dispatch record for the two halves: what was published, and from which index during the fault."""
-    failed = early["publish_failed"] + late["publish_failed"]
-    return {"dispatch_started": early["dispatch_started"], "dispatch_finished": late["dispatch_finished"],
-            "count": count - len(failed), "publish_failed": failed, "published_during_fault_from": first,
-            "publish_error": late["publish_error"] or early["publish_error"]}
+    both = merged([early, late])
+    return {**both, "count": count - len(both["publish_failed"]), "published_during_fault_from": first}

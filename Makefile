@@ -34,7 +34,7 @@ test: $(SYNCED)  ## unit + integration tests (real local stack)
 unit: $(SYNCED)  ## unit tests only (no server started)
 	$(UV) run --frozen pytest tests/unit
 
-bench: $(SYNCED)  ## record stack start, dispatch, probe and warm-scenario figures
+bench: $(SYNCED)  ## record stack start, the warm conn_max_age run against its bursts (per-phase breakdown), dispatch and probe figures
 	$(UV) run --frozen python -m benchmarks.bench
 
 schema: $(SYNCED)  ## rewrite results/record.schema.json from the record's declaration

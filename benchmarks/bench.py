@@ -20,8 +20,8 @@ from harness.stacks.local import LocalStack
 OUT = Path(__file__).parent / "results"
 SCENARIO = "conn_max_age"
 TARGETS = {"stack_start_s": 10, "warm_over_bursts": 1.5, "dispatch_500_s": 1, "probe_cpu_pct_of_core": 2}
-CELL_PHASES = ("env_s", "db_copy_s", "probes_start_s", "server_start_s", "workload_s", "server_stop_s", "finish_s",
-               "probes_stop_s", "record_s")
+CELL_PHASES = ("env_s", "cell_setup_s", "probes_start_s", "server_start_s", "workload_s", "server_stop_s",
+               "finish_s", "probes_stop_s")
 
 
 def bench_stack_start(repeats: int = 3) -> list[float]:

@@ -132,8 +132,9 @@ def run(
                                          "it on, e.g. 3.13 (default: by release, 5.3 on: 3.11; see the README)"),
     patch: Optional[Path] = typer.Option(None, "--patch", help="with --celery: a unified diff to apply to the "
                                          "cell's installed packages (paths like a/celery/app/trace.py)"),
-    tasks: Optional[int] = typer.Option(None, "--tasks", min=1, help="tasks per burst (default: the scenario's; "
-                                        f"at most {MAX_TASKS} without --no-limits)"),
+    tasks: Optional[int] = typer.Option(None, "--tasks", min=1, help="tasks per burst, a fixed count (default: "
+                                        "the scenario's, whose phases may stop at an earlier decided look; at most "
+                                        f"{MAX_TASKS} without --no-limits)"),
     stack: str = typer.Option("local", "--stack", help="local (own server processes) or compose"),
     repeat: int = typer.Option(1, "--repeat", min=1, help="independent runs per cell (fresh worker each); "
                                "numbers become medians with intervals, verdicts come from the intervals "

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from harness.atomic import locked
+from harness.atomic import locked, write_atomic
 from harness.errors import HarnessError, last_line, warn
 from harness.patches import Patch, apply
 from harness.paths import cache_dir
@@ -90,8 +90,8 @@ def damage(path: Path) -> str | None:
 
 
 def _build(path: Path, python: str, pins: dict[str, str], patch: Patch | None) -> None:
-    """Create the venv in a private scratch dir, install the pins, apply the patch, record the freeze, then rename
-    into place (the caller holds the env's lock)."""
+    """Create the venv in a private scratch dir, install the pins, apply the patch, record the freeze, rename it
+    into place, byte-compile it, and only then mark it ready (the caller holds the env's lock)."""
     for stale in path.parent.glob(f"{path.name}.partial*"):  # a build that was killed
         shutil.rmtree(stale, ignore_errors=True)
     scratch = Path(tempfile.mkdtemp(dir=path.parent, prefix=f"{path.name}.partial-"))
@@ -100,23 +100,22 @@ def _build(path: Path, python: str, pins: dict[str, str], patch: Patch | None) -
         _uv(["pip", "install", "--quiet", "--python", str(scratch / "bin" / "python"), *install_lines(pins)], pins)
         if patch is not None:
             apply(patch, site_packages(scratch, python), f"celery {pins['celery']} on Python {python}")
-        _compile(scratch, path, python)
         marker = {"python_version": _python_version(scratch), "freeze": _freeze(scratch)}
-        (scratch / READY_MARKER).write_text(json.dumps(marker, indent=1))
         if path.exists():
             path.rename(path.with_name(f"{path.name}.partial-damaged"))  # out of the way at once, deleted below
         scratch.rename(path)
         shutil.rmtree(path.with_name(f"{path.name}.partial-damaged"), ignore_errors=True)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    _compile(path, python)  # in place, so that tracebacks name the real files
+    write_atomic(path / READY_MARKER, json.dumps(marker, indent=1))  # ready only now
 
 
-def _compile(scratch: Path, path: Path, python: str) -> None:
-    """Byte-compile site-packages once, naming the final path in tracebacks: every worker, dispatch and migration
-    then imports instead of compiling (cells run with PYTHONDONTWRITEBYTECODE, so nothing is written later)."""
-    here, there = site_packages(scratch, python), site_packages(path, python)
-    done = subprocess.run([str(scratch / "bin" / "python"), "-m", "compileall", "-q", "-j", "0", "-d", str(there),
-                           str(here)], capture_output=True, text=True)
+def _compile(path: Path, python: str) -> None:
+    """Byte-compile site-packages once: every worker, dispatch and migration then imports instead of compiling
+    (cells run with PYTHONDONTWRITEBYTECODE, so nothing is written later)."""
+    done = subprocess.run([str(path / "bin" / "python"), "-m", "compileall", "-q", "-j", "0",
+                           str(site_packages(path, python))], capture_output=True, text=True)
     if done.returncode not in (0, 1):  # 1: a file that does not compile (test data in some sdists); the rest did
         raise HarnessError(f"cannot byte-compile the env for Python {python}: {last_line(done.stderr or done.stdout)}")
 

@@ -19,6 +19,8 @@ tr.disagrees,tr.refuted{background:#fdecea}tr.inconclusive{background:#fdf6e3}
 img.chart{max-width:100%;border:1px solid #ddd}li,p{overflow-wrap:anywhere}
 .notice{background:#fdf6e3;border-left:4px solid #f1c40f;padding:.4em .8em}code{font-size:12px}"""
 VERDICT_CLASSES = ("broken", "fixed")
+
+
 @dataclass(frozen=True)
 class SiteFiles:
     """What a scenario page links besides its chart (paths relative to the site), and when the site was built."""

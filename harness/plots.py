@@ -161,7 +161,6 @@ def _task_changes(record: dict) -> tuple[tuple[str, ...], tuple[int, ...]]:
     return names, tuple(accumulate(sizes))[:-1]
 
 
-
 def completions(axes, records: list[dict]) -> None:
     """Tasks finished per second around the fault (t = 0 when it starts; shaded until it ends)."""
     for record in records:

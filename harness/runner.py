@@ -91,10 +91,10 @@ def run_scenario(scenario: Scenario, planned: list[PlannedCell], open_stack: Cal
                 if repeat > 1:
                     say(f"cell {item.cell.name}: run {attempt} of {repeat}: "
                         f"{headline_words(scenario, runs[-1]['summary'])}")
-            env, recording = envs[item.index], time.monotonic()
+            env = envs[item.index]
             installed = stack.installed(env.python_version, item.pins) or env.freeze
             record = cell_record(scenario, item, env, runs, {**context, "freeze": installed})
-            record.timings.update(env_s=env_s[item.index], record_s=seconds_since(recording))
+            record.timings["env_s"] = env_s[item.index]
             median = f" (median of {repeat} runs)" if repeat > 1 else ""
             say(f"cell {item.cell.name}: {runs[0]['progress']}, {headline_words(scenario, record.summary)}{median} "
                 f"-> {record.verdict}")
@@ -131,14 +131,14 @@ def measure_cell(stack, scenario: Scenario, item: PlannedCell, env: CellEnv, cou
     started_at = datetime.now(timezone.utc).isoformat()
     with max_connections(stack, settings.harness.pg_max_connections), \
             consumer_timeout(stack, settings.harness.rabbitmq_consumer_timeout_s):
-        db, copying = f"cell{item.index:02d}", time.monotonic()
+        db, setting_up = f"cell{item.index:02d}", time.monotonic()
         dsn = stack.create_database(db, template=SCHEMA_DB)
         broker = stack.broker_url(settings.harness.broker, item.index)
         project = DjangoProject(env, project_variables(settings, dsn, broker), logdir)
         prefix = f"c{item.index:02d}"
         run = CellRun(stack, project, settings, count, db, dsn, prefix, f"{prefix}-{item.cell.celery}",
                       progress=progress, fixed_count=fixed_count)
-        run.timings["db_copy_s"] = seconds_since(copying)
+        run.timings["cell_setup_s"] = seconds_since(setting_up)  # the database copy and the broker namespace
         around_workload(run, workload, scenario.probes)
     derived = scenario.derive(run.summary, {**run.data, "series": run.series, "settings": run.settings})
     return {"run": run, "workload": workload, "count": count, "started_at": started_at,

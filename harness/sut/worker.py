@@ -102,9 +102,11 @@ class Worker(WorkerLog):
         self.cold = not self.shutdown_hooked
 
     def __exit__(self, *exc) -> None:
-        if self.cold:
-            self.kill()
-        self.process.stop()
+        try:
+            if self.cold:
+                self.kill()
+        finally:
+            self.process.stop()
 
 
 def worker_spec(project: DjangoProject, name: str, logfile: Path,

@@ -23,8 +23,8 @@ class FaultedBurst(Burst):
     panels = ("completions",)
 
     def __post_init__(self) -> None:
-        if self.then:
-            raise HarnessError("FaultedBurst runs one task name; `then` is for Burst")
+        if self.then or self.stop:
+            raise HarnessError("FaultedBurst runs one burst of one task name; `then` and `stop` are for Burst")
 
     def describe(self) -> str:
         return f"{super().describe()}, broker {self.fault.method} after {self.fault.after_tasks} tasks"

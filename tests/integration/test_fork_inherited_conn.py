@@ -22,7 +22,7 @@ def test_release_keeping_the_dead_connection_fails_one_task_per_child(cells):
     assert record["verdict"] == "broken"
 
 
-def test_seed_workaround_removes_the_child_errors_over_ssl(cells):
+def test_the_fix_page_workaround_removes_the_child_errors_over_ssl(cells):
     record = cells["4.2.0 ssl + fix_django_db"]
     assert record["summary"]["task_errors"] == 0 and record["summary"]["tasks_executed"] == TASKS
     assert [check["ssl"] for check in record["parent_checks"]] == [True, True, True]

@@ -47,9 +47,17 @@ def _headline_figure(records: list[dict], overlays: list[Callable]):
         panel.set_prop_cycle(color=plt.cm.tab20.colors)  # up to 20 cells without repeating a colour
         draw(panel, records)
         if panel.get_legend_handles_labels()[0]:
-            panel.legend(fontsize=7)
+            _legend(panel, len(records))
     figure.suptitle(wrapped(records[0]["scenario"]["title"], figure))
     return figure
+
+
+def _legend(panel, cells: int) -> None:
+    """Inside the panel for a few cells; under it, in columns, for many (where it would cover the lines)."""
+    if cells <= 8:
+        panel.legend(fontsize=7)
+    else:
+        panel.legend(fontsize=6, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.22))
 
 
 def wrapped(title: str, figure, size: float = 12) -> str:

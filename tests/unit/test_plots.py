@@ -147,3 +147,17 @@ def test_the_rss_panel_marks_where_each_cell_s_phases_gave_way(records):
     figure, axes = plt.subplots()
     PANELS["child_rss"](axes, records)
     assert [line.get_xdata()[0] for line in axes.lines if line.get_linestyle() == ":"] == [200]  # the count
+
+
+@pytest.mark.parametrize("cells, below", [(5, False), (10, True)])
+def test_a_panel_legend_goes_under_the_panel_when_there_are_many_cells(records, cells, below):
+    from harness.plots import _headline_figure
+
+    many = [copy.deepcopy(records[i % len(records)]) for i in range(cells)]
+    for index, record in enumerate(many):
+        record["cell"]["name"] = f"cell {index}"
+    figure = _headline_figure(many, [PANELS["sessions"]])
+    figure.canvas.draw()
+    panel = figure.axes[1]
+    legend, box = panel.get_legend().get_window_extent(), panel.get_window_extent()
+    assert bool(legend.y1 <= box.y0) == below

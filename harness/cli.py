@@ -326,6 +326,7 @@ def report(
     wide: bool = typer.Option(False, "--wide", help=WIDE_HELP),
 ) -> None:
     """Rebuild the table, Markdown report and chart of a run from its JSON files alone (or, with --html, a site)."""
+    _json_mode(as_json)
     if html:
         from harness.site import build_site
 
@@ -337,7 +338,6 @@ def report(
     directory = run or latest_full_run(scenario, {cell.name for cell in chosen.cells_named(None)})
     if directory is None:
         raise HarnessError(f"no results for '{scenario}' yet: run `harness run {scenario}` first")
-    _json_mode(as_json)
     expected, records = expected_verdicts(expect), load_results(directory)
     page, chart = write_report(directory, records, console, wide)
     console.print(f"report: {page}  chart: {chart}")

@@ -1,4 +1,4 @@
-"""Terminal and Markdown renderings of a run's report model; `build_report` writes them with the chart."""
+"""Terminal and Markdown renderings of a run's report model; `write_report` writes them with the chart."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,7 +11,6 @@ from harness.errors import HarnessError
 from harness.plots import draw_run_chart
 from harness.report_model import RunReport, Table, build, label
 from harness.atomic import write_atomic
-from harness.results import load_results
 
 ROW_STYLES = {"disagrees": "red", "refuted": "red", "inconclusive": "yellow"}
 VERDICT_STYLES = {"broken": "red", "fixed": "green"}
@@ -90,11 +89,6 @@ def markdown_assessment(report: RunReport) -> list[str]:
     if report.notice:
         return ["", *markdown_notice(report)]
     return ["", "## Claim lines", "", *bullets(report.assessment)] if report.assessment else []
-
-
-def build_report(run: Path, console: Console, wide: bool = False) -> tuple[Path, Path]:
-    """Rebuild table, Markdown and chart of one run directory from its JSON files alone."""
-    return write_report(run, load_results(run), console, wide)
 
 
 def write_report(run: Path, records: list[dict], console: Console, wide: bool = False) -> tuple[Path, Path]:

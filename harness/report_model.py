@@ -74,23 +74,22 @@ def claim_lines(records: list[dict], scenario: Any) -> tuple[list[str], Optional
     return list(scenario.assess(records)), None
 
 
-def cells_table(records: list[dict]) -> Table:
-    """One row per cell: release, Python, the scenario's metrics, verdict and how it compares with the claim."""
-    metrics = records[0]["scenario"]["metrics"]
-    rows = [[record["cell"]["name"], record["pins"].get("celery", "-"), record["python"],
-             *(fmt_stat(record, name) for name in metrics), record["verdict"],
-             (record["cell"]["claim"] or {}).get("expect", "-"), agreement(record)] for record in records]
+def cells_table(records: list[dict], metrics: list[str] | None = None, columns: tuple = FIXED_COLUMNS) -> Table:
+    """One row per cell: its `columns` (of cell, celery, python), the metrics (default: every one the scenario
+    reports), verdict and how it compares with the claim."""
+    metrics = records[0]["scenario"]["metrics"] if metrics is None else metrics
+    fixed = {"cell": lambda record: record["cell"]["name"], "celery": lambda record: record["pins"].get("celery", "-"),
+             "python": lambda record: record["python"]}
+    rows = [[*(fixed[column](record) for column in columns), *(fmt_stat(record, name) for name in metrics),
+             record["verdict"], (record["cell"]["claim"] or {}).get("expect", "-"), agreement(record)]
+            for record in records]
     status = [{"DISAGREES": "disagrees", "agrees": "agrees"}.get(row[-1], "") for row in rows]
-    return Table([*FIXED_COLUMNS, *metrics, "verdict", "claimed", "vs claim"], rows, status, "verdict")
+    return Table([*columns, *metrics, "verdict", "claimed", "vs claim"], rows, status, "verdict")
 
 
 def summary_table(records: list[dict]) -> Table:
     """The compact view: one row per cell with its Python, the headline number, verdict, claim and agreement."""
-    headline = records[0]["scenario"]["headline"]
-    rows = [[record["cell"]["name"], record["python"], fmt_stat(record, headline), record["verdict"],
-             (record["cell"]["claim"] or {}).get("expect", "-"), agreement(record)] for record in records]
-    status = [{"DISAGREES": "disagrees", "agrees": "agrees"}.get(row[-1], "") for row in rows]
-    return Table(["cell", "python", label(headline), "verdict", "claimed", "vs claim"], rows, status, "verdict")
+    return cells_table(records, [records[0]["scenario"]["headline"]], ("cell", "python"))
 
 
 UNITS = {"kb": "KB", "mb": "MB", "pct": "%"}

@@ -7,7 +7,8 @@ import pytest
 from rich.console import Console
 
 from harness.paths import REPO_ROOT
-from harness.report import build_report
+from harness.report import write_report
+from harness.results import load_results
 from harness.runner import plan, run_scenario
 from harness.scenario import get_scenario
 from harness.stacks import servers
@@ -78,7 +79,7 @@ def test_result_files_carry_provenance(run):
 
 
 def test_report_rebuilds_from_json_alone(run, tmp_path):
-    page, chart = build_report(run[1], Console(file=open(tmp_path / "out.txt", "w")))
+    page, chart = write_report(run[1], load_results(run[1]), Console(file=open(tmp_path / "out.txt", "w")))
     assert "| 4.4.0rc4 |" in page.read_text()
     assert chart.stat().st_size > 10_000
 

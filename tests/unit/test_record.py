@@ -9,7 +9,7 @@ from rich.console import Console
 
 from harness.paths import REPO_ROOT
 from harness.record import SCHEMA_VERSION, json_schema, upgrade
-from harness.report import build_report
+from harness.report import write_report
 from harness.results import load_results
 from tests.records import make_record
 
@@ -96,6 +96,6 @@ def test_a_schema_1_fault_cell_names_its_fault_as_the_workload_does_today():
 def test_stored_schema_1_runs_render_with_a_notice_instead_of_a_new_judgement(scenario, tmp_path):
     [run] = (V1 / scenario).glob("*")
     copy = shutil.copytree(run, tmp_path / scenario / run.name)
-    page, chart = build_report(copy, Console(file=io.StringIO()))
+    page, chart = write_report(copy, load_results(copy), Console(file=io.StringIO()))
     text = page.read_text()
     assert "scenario changed since this run" in text and chart.stat().st_size > 10_000

@@ -3,7 +3,9 @@ import argparse
 import json
 import time
 
-from repro.celery_app import app
+from celery_repro_app import project_app
+
+app = project_app()
 
 # Publishers retry while a broker restarts, 0.5 s apart, until RETRY_FOR_S after the dispatch began;
 # after that every message gets one attempt, so a broker that stays away cannot stall the dispatch.

@@ -1,7 +1,9 @@
 """Print how many messages wait in the default queue of the cell's broker (run in a cell's venv)."""
 import json
 
-from repro.celery_app import app
+from celery_repro_app import project_app
+
+app = project_app()
 
 
 def main():

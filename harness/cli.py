@@ -145,6 +145,12 @@ def run(
     check: bool = typer.Option(False, "--check", help=CHECK_HELP),
     expect: Optional[Path] = typer.Option(None, "--expect", help=EXPECT_HELP),
     wide: bool = typer.Option(False, "--wide", help=WIDE_HELP),
+    project: Optional[Path] = typer.Option(None, "--project", help="a Django project's directory: adds a cell "
+                                           "running the workload in its own settings, Celery app and lock file"),
+    settings: Optional[str] = typer.Option(None, "--settings", help="with --project: its settings module (default: "
+                                           "the one its manage.py sets)"),
+    celery_app: Optional[str] = typer.Option(None, "--app", help="with --project: its Celery app as MODULE:ATTR "
+                                             "(default: found in a package's celery.py)"),
 ) -> None:
     """Run a scenario's cells side by side and write results, a table and a chart."""
     _json_mode(as_json)
@@ -155,7 +161,7 @@ def run(
     chosen, stack_factory = get_scenario(scenario), open_stack(stack)
     started = time.monotonic()
     cells = plan(chosen, celery, cell, python=_python_minor(python), patch=patch_file(patch) if patch else None,
-                 stack=stack)
+                 stack=stack, project=_project(project, settings, celery_app))
     with LiveProgress(console) as live:
         directory = run_scenario(chosen, cells, stack_factory, say, count=tasks, repeat=repeat,
                                  progress=live.for_cell)
@@ -195,6 +201,17 @@ def _within_limits(tasks: int | None, repeat: int, no_limits: bool) -> None:
                            "add --no-limits to run it anyway")
     if repeat > MAX_REPEAT:
         raise HarnessError(f"--repeat {repeat} is more than {MAX_REPEAT}: add --no-limits to run it anyway")
+
+
+def _project(root: Path | None, settings: str | None, celery_app: str | None):
+    """The user's project of --project (found from its files), or None; --settings and --app need it."""
+    if root is None:
+        if settings or celery_app:
+            raise HarnessError("--settings and --app describe a project: name its directory with --project")
+        return None
+    from harness.sut.user_project import find_project
+
+    return find_project(root, settings, celery_app)
 
 
 def _python_minor(python: str | None) -> str | None:
@@ -342,6 +359,25 @@ def report(
     page, chart = write_report(directory, records, console, wide)
     console.print(f"report: {page}  chart: {chart}")
     _conclude(scenario, directory, records, page, as_json, check, expected)
+
+
+@app.command()
+@friendly
+def doctor(
+    project: Path = typer.Option(..., "--project", help="the Django project's directory"),
+    settings: Optional[str] = typer.Option(None, "--settings", help="its settings module (default: from manage.py)"),
+    celery_app: Optional[str] = typer.Option(None, "--app", help="its Celery app as MODULE:ATTR (default: found in "
+                                             "a package's celery.py)"),
+) -> None:
+    """Which claims apply to a project's pinned releases and settings, with what was measured (starts nothing; exit
+    2 when its settings name a host that is not this machine)."""
+    from harness.doctor import REFUSED, diagnose, report_lines
+
+    found = diagnose(_project(project, settings, celery_app), say)
+    for line in report_lines(found):
+        console.print(escape(line), soft_wrap=True)
+    if found.refused:
+        raise typer.Exit(REFUSED)
 
 
 @app.command("compose-args")

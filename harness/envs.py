@@ -18,7 +18,7 @@ from harness.patches import Patch, apply
 from harness.paths import cache_dir
 from harness.pins import install_lines
 from harness.pythons import find_python
-from harness.uv import run_uv
+from harness.uv import run_uv, uv_reason
 
 READY_MARKER = "celery-repro-env.json"
 LAYOUT = 5  # bump when what goes into an env changes, so old caches are not reused
@@ -40,20 +40,24 @@ class CellEnv:
         return self.path / "bin" / "python"
 
 
-def env_key(python: str, pins: dict[str, str], patch: Patch | None = None) -> str:
-    """A short stable hash of the Python minor version, the exact pins and the patch (if any)."""
+def env_key(python: str, pins: dict[str, str], patch: Patch | None = None, lines: list[str] | None = None) -> str:
+    """A short stable hash of the Python minor version, the exact pins, the patch and the requirement lines (if
+    any)."""
     blob = {"layout": LAYOUT, "python": python, "pins": dict(sorted(pins.items()))}
     if patch is not None:
         blob["patch"] = patch.sha256
+    if lines is not None:
+        blob["lines"] = lines
     return hashlib.sha256(json.dumps(blob).encode()).hexdigest()[:16]
 
 
 def ensure_env(python: str, pins: dict[str, str], patch: Patch | None = None,
-               say: Callable[[str], None] = lambda message: None) -> CellEnv:
+               say: Callable[[str], None] = lambda message: None, lines: list[str] | None = None) -> CellEnv:
     """Return the cached env for these pins (and patch), building it if it is missing or damaged; one build at a
-    time per env, whichever runs want it."""
-    patched = "-patched" if patch else ""
-    path = cache_dir() / "venvs" / f"py{python}-celery{pins['celery']}{patched}-{env_key(python, pins, patch)}"
+    time per env, whichever runs want it. `lines` (a project's own requirements) are installed instead of the
+    pins, which then only name what they hold."""
+    kind = "-patched" if patch else "-project" if lines is not None else ""
+    path = cache_dir() / "venvs" / f"py{python}-celery{pins['celery']}{kind}-{env_key(python, pins, patch, lines)}"
     reused = path.exists() and damage(path) is None
     if not reused:
         waiting = lambda: say(f"waiting for another run that is building {path.name}")  # noqa: E731
@@ -63,7 +67,7 @@ def ensure_env(python: str, pins: dict[str, str], patch: Patch | None = None,
             if not reused:
                 if problem:
                     warn(f"cached env {path.name} is damaged ({problem}): rebuilding it")
-                _build(path, python, pins, patch)
+                _build(path, python, pins, patch, lines)
     marker = json.loads((path / READY_MARKER).read_text())
     return CellEnv(path, marker["python_version"], pins, marker["freeze"], reused, patch)
 
@@ -89,7 +93,7 @@ def damage(path: Path) -> str | None:
     return None if ran.returncode == 0 else f"its interpreter exits {ran.returncode}"
 
 
-def _build(path: Path, python: str, pins: dict[str, str], patch: Patch | None) -> None:
+def _build(path: Path, python: str, pins: dict[str, str], patch: Patch | None, lines: list[str] | None) -> None:
     """Create the venv in a private scratch dir, install the pins, apply the patch, record the freeze, rename it
     into place, byte-compile it, and only then mark it ready (the caller holds the env's lock)."""
     for stale in path.parent.glob(f"{path.name}.partial*"):  # a build that was killed
@@ -97,7 +101,8 @@ def _build(path: Path, python: str, pins: dict[str, str], patch: Patch | None) -
     scratch = Path(tempfile.mkdtemp(dir=path.parent, prefix=f"{path.name}.partial-"))
     try:
         _uv(["venv", "--quiet", "--relocatable", "--python", str(find_python(python)), str(scratch)], pins)
-        _uv(["pip", "install", "--quiet", "--python", str(scratch / "bin" / "python"), *install_lines(pins)], pins)
+        installing = _what_to_install(scratch, pins, lines)
+        _uv(["pip", "install", "--quiet", "--python", str(scratch / "bin" / "python"), *installing], pins)
         if patch is not None:
             apply(patch, site_packages(scratch, python), f"celery {pins['celery']} on Python {python}")
         marker = {"python_version": _python_version(scratch), "freeze": _freeze(scratch)}
@@ -109,6 +114,15 @@ def _build(path: Path, python: str, pins: dict[str, str], patch: Patch | None) -
         shutil.rmtree(scratch, ignore_errors=True)
     _compile(path, python)  # in place, so that tracebacks name the real files
     write_atomic(path / READY_MARKER, json.dumps(marker, indent=1))  # ready only now
+
+
+def _what_to_install(scratch: Path, pins: dict[str, str], lines: list[str] | None) -> list[str]:
+    """The pins as requirements, or a requirements file of the given lines (kept in the env)."""
+    if lines is None:
+        return install_lines(pins)
+    requirements = scratch / "celery-repro-requirements.txt"
+    requirements.write_text("\n".join(lines) + "\n")
+    return ["-r", str(requirements)]
 
 
 def _compile(path: Path, python: str) -> None:
@@ -127,7 +141,7 @@ def site_packages(venv: Path, python: str) -> Path:
 def _uv(args: list[str], pins: dict[str, str]) -> str:
     done = run_uv(*args)
     if done.returncode != 0:
-        raise HarnessError(f"cannot build env for celery {pins.get('celery')}: {last_line(done.stderr)}")
+        raise HarnessError(f"cannot build env for celery {pins.get('celery')}: {uv_reason(done.stderr)}")
     return done.stdout
 
 

@@ -6,11 +6,11 @@ import time
 from pathlib import Path
 
 from harness.atomic import locked, write_atomic
-from harness.errors import HarnessError, last_line, warn
+from harness.errors import HarnessError, warn
 from harness.packages import EXTRAS, PINNED
 from harness.paths import cache_dir
 from harness.pythons import find_python
-from harness.uv import run_uv
+from harness.uv import run_uv, uv_reason
 
 # Django and driver by Python: Django 3.2 with psycopg2 up to 3.9, Django 5.2 with psycopg 3 after.
 DJANGO_BY_PYTHON = {
@@ -100,11 +100,11 @@ def _compile(lines: list[str], python: str) -> dict[str, str]:
 
 
 def _reason(stderr: str) -> str:
-    """The most telling line of a uv failure."""
-    for line in stderr.splitlines():
-        if "Because" in line:
-            return line.split("Because", 1)[1].split(", we can conclude")[0].strip()
-    return last_line(stderr)
+    """The most telling part of a uv failure: why no resolution exists, where uv says so."""
+    text = uv_reason(stderr, 1000)
+    if "Because" in text:
+        return text.split("Because", 1)[1].split(", we can conclude")[0].strip()[:300]
+    return text[:300]
 
 
 def _name(requirement: str) -> str:

@@ -108,6 +108,7 @@ class CellRecord:
     web_load: Optional[dict[str, Any]] = None
     completions: Optional[list[float]] = None
     patch: Optional[PatchInfo] = None  # the diff applied to the cell's installed packages
+    project: Optional[dict[str, Any]] = None  # a user's project: where it is, its lock file, what its settings say
     stats: Optional[dict[str, Any]] = None
     repeats: Optional[list[Repeat]] = None
     stack: dict[str, Any] = field(default_factory=dict)

@@ -71,7 +71,7 @@ def claim_lines(records: list[dict], scenario: Any) -> tuple[list[str], Optional
     if stored != [scenario.source_hash]:
         return [], (f"scenario changed since this run (source {', '.join(stored)} then, {scenario.source_hash} "
                     "now): verdicts as stored, claim lines not recomputed")
-    return list(scenario.assess(records)), None
+    return list(scenario.assess([record for record in records if not record.get("project")])), None
 
 
 def cells_table(records: list[dict], metrics: list[str] | None = None, columns: tuple = FIXED_COLUMNS) -> Table:
@@ -135,7 +135,8 @@ def claims_table(records: list[dict]) -> Table:
 
 def provenance(records: list[dict]) -> list[str]:
     """Where the numbers come from: servers, host, scenario source, the workload and settings every cell shares,
-    then each cell's Python, pins, own workload and settings, and file."""
+    then each cell's Python, pins, own workload and settings (a user's project: what its own settings say), and
+    file."""
     first, shared = records[0], common_settings(records)
     same_workload = all(record["workload"] == first["workload"] for record in records)
     lines = [_servers_line(first), _host_line(first), f"scenario source hash: {first['scenario']['source_hash']}",
@@ -146,9 +147,24 @@ def provenance(records: list[dict]) -> list[str]:
         workload = "" if same_workload else f"; workload {workload_text(record['workload'])}"
         own = settings_text(own_settings(record, shared))
         file = Path(record["file"]).name if record.get("file") else "-"
+        settings = project_text(record["project"]) if record.get("project") else own and f"settings {own}"
         lines.append(f"{record['cell']['name']}: Python {record['python']}; {pins}{workload}"
-                     f"{'; settings ' + own if own else ''}; file {file}")
+                     f"{'; ' + settings if settings else ''}; file {file}")
     return lines
+
+
+def project_text(project: dict) -> str:
+    """A user's project as it ran: where, its own database and Celery settings, and its signal handlers (the
+    harness sets only the pool, concurrency and servers)."""
+    databases = ", ".join(f"{alias}: CONN_MAX_AGE {_value_text(db['conn_max_age'])}, health checks "
+                          f"{'on' if db['conn_health_checks'] else 'off'}"
+                          for alias, db in project["databases"].items() if "postgresql" in db["engine"])
+    celery = ", ".join(f"{name} {_value_text(value)}" for name, value in project["celery"].items()
+                       if value not in (None, {}, []))
+    hooks = "; ".join(f"{signal}: {', '.join(names)}" for signal, names in (project.get("receivers") or {}).items()
+                      if names and not all(name.startswith("celery.") for name in names))
+    return (f"project {project['root']} (settings {project['settings']}, app {project['app']}, {project['lock']}); "
+            f"databases {databases}; celery {celery or '-'}" + (f"; signal handlers {hooks}" if hooks else ""))
 
 
 def _servers_line(record: dict) -> str:

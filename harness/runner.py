@@ -24,10 +24,12 @@ from harness.results import cell_filename, new_run_dir, write_result
 from harness.scenario import Cell, Scenario
 from harness.settings import build
 from harness.stats import combine, interval_verdict, median_summary
-from harness.sut.project import DjangoProject, project_variables
+from harness.sut.own_project import ProjectPins, project_code, project_env, project_pins
+from harness.sut.project import BUILTIN, DjangoProject, ProjectCode, project_variables
+from harness.sut.user_project import UserProject
 from harness.workloads import Workload
 
-SCHEMA_DB = "repro_schema"  # migrated once per run, copied for every cell
+SCHEMA_DB = "repro_schema"  # migrated once per run (and once more for a user's project), copied for every cell
 
 
 @dataclass(frozen=True)
@@ -36,12 +38,24 @@ class PlannedCell:
     cell: Cell
     python: str
     pins: dict[str, str]
+    project: UserProject | None = None  # a user's project, run in its own configuration
+    project_pins: ProjectPins | None = None
+
+
+@dataclass(frozen=True)
+class PreparedCell:
+    """A planned cell's env, its code, and for a user's project what its settings say."""
+
+    env: CellEnv
+    code: ProjectCode = BUILTIN
+    facts: dict | None = None
 
 
 def plan(scenario: Scenario, releases: list[str] | None = None, names: list[str] | None = None,
-         python: str | None = None, patch: Patch | None = None, stack: str = "local") -> list[PlannedCell]:
+         python: str | None = None, patch: Patch | None = None, stack: str = "local",
+         project: UserProject | None = None) -> list[PlannedCell]:
     """Cells to run, each with its Python and complete pins (resolved before anything starts); `python` and `patch`
-    shape ad-hoc cells (--celery)."""
+    shape ad-hoc cells (--celery); a user's `project` adds its own cell after the others."""
     if releases and names:
         raise HarnessError("--celery and --cell do not combine: --celery runs ad-hoc cells, --cell default ones")
     if (python or patch) and not releases:
@@ -54,7 +68,18 @@ def plan(scenario: Scenario, releases: list[str] | None = None, names: list[str]
     for index, cell in enumerate(cells):
         python = cell.python or python_for(cell.celery)
         planned.append(PlannedCell(index, cell, python, resolve(cell.celery, python, cell.pins)))
+    if project is not None:
+        planned.append(project_cell(len(planned), project, stack))
     return planned
+
+
+def project_cell(index: int, project: UserProject, stack: str) -> PlannedCell:
+    """The cell of a user's project: named after it, its Python and releases from its own files."""
+    if stack != "local":
+        raise HarnessError("--project runs on the local stack only (a cell image is built from the harness's pins)")
+    pinned = project_pins(project)
+    cell = Cell(project.name, pinned.pins["celery"], python=pinned.python)
+    return PlannedCell(index, cell, pinned.python, pinned.pins, project, pinned)
 
 
 def new_run_id() -> str:
@@ -68,14 +93,14 @@ def run_scenario(scenario: Scenario, planned: list[PlannedCell], open_stack: Cal
     per cell; return the run directory. `progress(cell name)` gives the callback a cell's workload reports to."""
     leftovers()  # from here on every process started is marked for the reaper, env builds included
     directory = new_run_dir(scenario.name, run_id or new_run_id())
-    envs, env_s = {}, {}
+    prepared, env_s = {}, {}
     for item in planned:
         preparing = time.monotonic()
-        envs[item.index], env_s[item.index] = prepared_env(item, say), seconds_since(preparing)
+        prepared[item.index], env_s[item.index] = prepared_cell(item, say), seconds_since(preparing)
     with open_stack(scenario.services) as stack:
         say(f"stack ({stack.kind}): {', '.join(scenario.services)} healthy in {stack.start_s:.2f}s")
         migrating = time.monotonic()
-        migrate_schema(stack, envs[planned[0].index], directory / "logs" / "schema")
+        schemas = migrate_schemas(stack, list(prepared.values()), directory / "logs")
         context = {"stack": {"kind": stack.kind, "start_s": stack.start_s, "schema_s": seconds_since(migrating)},
                    "servers": stack.versions(),
                    **collect_all()}
@@ -85,15 +110,16 @@ def run_scenario(scenario: Scenario, planned: list[PlannedCell], open_stack: Cal
             runs = []
             for attempt in range(1, repeat + 1):
                 cell_count = count or scenario.cell_workload(item.cell).count
-                runs.append(measure_cell(stack, scenario, item, envs[item.index], cell_count,
+                runs.append(measure_cell(stack, scenario, item, prepared[item.index], schemas, cell_count,
                                          logs / f"run{attempt}" if repeat > 1 else logs, progress(item.cell.name),
                                          fixed_count=count is not None))
                 if repeat > 1:
                     say(f"cell {item.cell.name}: run {attempt} of {repeat}: "
                         f"{headline_words(scenario, runs[-1]['summary'])}")
-            env = envs[item.index]
+            env = prepared[item.index].env
             installed = stack.installed(env.python_version, item.pins) or env.freeze
-            record = cell_record(scenario, item, env, runs, {**context, "freeze": installed})
+            record = cell_record(scenario, item, env, runs, {**context, "freeze": installed,
+                                                             "project": project_info(item, prepared[item.index])})
             record.timings["env_s"] = env_s[item.index]
             median = f" (median of {repeat} runs)" if repeat > 1 else ""
             say(f"cell {item.cell.name}: {runs[0]['progress']}, {headline_words(scenario, record.summary)}{median} "
@@ -102,13 +128,24 @@ def run_scenario(scenario: Scenario, planned: list[PlannedCell], open_stack: Cal
     return directory
 
 
-def prepared_env(item: PlannedCell, say: Callable[[str], None]) -> CellEnv:
+def prepared_cell(item: PlannedCell, say: Callable[[str], None]) -> PreparedCell:
+    """The cell's env (built or reused); for a user's project also its settings, checked before anything starts."""
     started = time.monotonic()
-    env = ensure_env(item.python, item.pins, item.cell.patch, say)
-    patched = f", patched with {env.patch.name}" if env.patch else ""
-    say(f"env {item.cell.name}: Python {env.python_version}{patched}, {'cached' if env.reused else 'built'} in "
+    if item.project is None:
+        cell = PreparedCell(ensure_env(item.python, item.pins, item.cell.patch, say))
+    else:
+        env, facts = project_env(item.project, item.project_pins, say)
+        cell = PreparedCell(env, project_code(item.project, facts), facts.as_record())
+    env = cell.env
+    what = f", patched with {env.patch.name}" if env.patch else f", from {item.project.lock.name}" if item.project else ""
+    say(f"env {item.cell.name}: Python {env.python_version}{what}, {'cached' if env.reused else 'built'} in "
         f"{time.monotonic() - started:.1f}s")
-    return env
+    return cell
+
+
+def project_info(item: PlannedCell, prepared: PreparedCell) -> dict | None:
+    """What a result records of a user's project: where it is, its lock file and what its settings say."""
+    return None if item.project is None else {**item.project.describe(), **prepared.facts}
 
 
 def headline_words(scenario: Scenario, summary: dict) -> str:
@@ -116,15 +153,26 @@ def headline_words(scenario: Scenario, summary: dict) -> str:
     return f"{headline} {summary.get(headline)}"
 
 
-def migrate_schema(stack, env: CellEnv, logdir: Path) -> None:
-    """Run Django's migrations once into the database every cell database is copied from."""
+def migrate_schemas(stack, cells: list[PreparedCell], logdir: Path) -> dict[ProjectCode, str]:
+    """Run Django's migrations once per project (the built-in one with the first env that needs it) into the
+    database its cell databases are copied from; that database's name by code."""
+    schemas: dict[ProjectCode, str] = {}
+    for cell in cells:
+        if cell.code not in schemas:
+            name = SCHEMA_DB if not schemas else f"{SCHEMA_DB}{len(schemas)}"
+            migrate_schema(stack, cell, name, logdir / f"schema{len(schemas) or ''}")
+            schemas[cell.code] = name
+    return schemas
+
+
+def migrate_schema(stack, cell: PreparedCell, name: str, logdir: Path) -> None:
     settings = build({"conn_max_age": 0, "pool": "solo", "concurrency": 1}, "schema migration")
-    variables = project_variables(settings, stack.create_database(SCHEMA_DB), "redis://127.0.0.1:1/0")
-    DjangoProject(env, variables, logdir).migrate()
+    variables = project_variables(settings, stack.create_database(name), "redis://127.0.0.1:1/0", cell.code)
+    DjangoProject(cell.env, variables, logdir, cell.code).migrate()
 
 
-def measure_cell(stack, scenario: Scenario, item: PlannedCell, env: CellEnv, count: int, logdir: Path,
-                 progress: Callable[..., None] = quiet, fixed_count: bool = False) -> dict:
+def measure_cell(stack, scenario: Scenario, item: PlannedCell, cell: PreparedCell, schemas: dict[ProjectCode, str],
+                 count: int, logdir: Path, progress: Callable[..., None] = quiet, fixed_count: bool = False) -> dict:
     """One cell run: fresh database and broker namespace, the probes around the workload, the derived numbers
     (`fixed_count`: the count was asked for, no sequential stopping)."""
     settings, workload = scenario.cell_settings(item.cell), scenario.cell_workload(item.cell)
@@ -132,9 +180,9 @@ def measure_cell(stack, scenario: Scenario, item: PlannedCell, env: CellEnv, cou
     with max_connections(stack, settings.harness.pg_max_connections), \
             consumer_timeout(stack, settings.harness.rabbitmq_consumer_timeout_s):
         db, setting_up = f"cell{item.index:02d}", time.monotonic()
-        dsn = stack.create_database(db, template=SCHEMA_DB)
+        dsn = stack.create_database(db, template=schemas[cell.code])
         broker = stack.broker_url(settings.harness.broker, item.index)
-        project = DjangoProject(env, project_variables(settings, dsn, broker), logdir)
+        project = DjangoProject(cell.env, project_variables(settings, dsn, broker, cell.code), logdir, cell.code)
         prefix = f"c{item.index:02d}"
         run = CellRun(stack, project, settings, count, db, dsn, prefix, f"{prefix}-{item.cell.celery}",
                       progress=progress, fixed_count=fixed_count)

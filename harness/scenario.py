@@ -70,6 +70,9 @@ class Scenario:
     derive: Callable[[dict, dict], dict] = lambda summary, data: {}  # own numbers from summary + raw data
     # (data: the workload's raw data, "series" by probe name and the cell's "settings")
     probes: tuple[Any, ...] = ("postgres",)  # names in harness.probes.PROBES, or Probe instances
+    # why the bug can hit a user's project, from what its settings say (harness.sut.inspection.ProjectFacts
+    # .as_record(), see harness.applicability); None: it cannot
+    applies: Callable[[dict], str | None] = lambda project: None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "probes", tuple(probes.resolve(p, f"scenario {self.name}") for p in self.probes))

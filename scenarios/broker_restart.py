@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import replace
 
+from harness.applicability import broker
 from harness.compare import twins
 from harness.faults import Fault
 from harness.pages import BROKER_GUIDE
@@ -112,8 +113,14 @@ def assess(records: list[dict]) -> list[str]:
 
 
 RECOVERS = Claim(FIXED, BROKER_GUIDE.quote("with broker_connection_retry the worker reconnects"))
+def applies(project: dict) -> str | None:
+    """Every worker outlives some broker restart."""
+    return f"{broker(project)} broker" if broker(project) in ("redis", "amqp") else None
+
+
 SCENARIO = Scenario(
     name="broker_restart",
+    applies=applies,
     title="Broker restarted, killed, paused or cut off mid-burst: tasks lost, run twice, recovery",
     claim="Upstream: kombu 5.2.3 to 5.3.x stop consuming after a Redis restart (fixed in kombu 5.4.0rc1). The "
           "broker-loss guide: heartbeats, retries and acks_late + reject_on_worker_lost keep tasks from being lost.",

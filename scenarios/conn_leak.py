@@ -10,10 +10,11 @@ cursor, 7 the ORM), 5 s settle. The web cells put the same mix through gunicorn 
 """
 from __future__ import annotations
 
+from harness.applicability import handlers, persistent_text
 from harness.compare import twins
 from harness.connstates import TOLERANCE, phase_numbers
-from harness.probes.postgres import PostgresProbe
 from harness.pages import LEAK_GUIDE
+from harness.probes.postgres import PostgresProbe
 from harness.scenario import BROKEN, FIXED, INCONCLUSIVE, Cell, Claim, Scenario
 from harness.settings import flat
 from harness.workloads import Burst, WebLoad
@@ -173,8 +174,16 @@ def assess(records: list[dict]) -> list[str]:
             _transaction_line(records, "atomic"), _conn_max_age_zero_line(records), _gunicorn_line(records)]
 
 
+def applies(project: dict) -> str | None:
+    """Connections kept between tasks can be left behind, idle or in a transaction."""
+    kept = persistent_text(project)
+    hooks = handlers(project, "task_postrun")
+    return kept and kept + (f"; task_postrun handlers: {', '.join(hooks)}" if hooks else "; no task_postrun handler")
+
+
 SCENARIO = Scenario(
     name="conn_leak",
+    applies=applies,
     title="Idle and idle-in-transaction connections after a burst, teardown hooks compared",
     claim="The connection-leak guide: without a task_postrun teardown, idle and idle-in-transaction connections "
           "pile up until 'too many connections'; close_all() or close_old_connections() fixes it (not with "

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from packaging.version import Version
 
+from harness.applicability import persistent_text
 from harness.pages import FIX_5483
 from harness.scenario import BROKEN, FIXED, Cell, Claim, Scenario
 from harness.workloads import Burst
@@ -37,8 +38,14 @@ def verdict(summary: dict) -> str:
     return BROKEN if summary["sessions_per_task"] > BROKEN_SESSIONS_PER_TASK else FIXED
 
 
+def applies(project: dict) -> str | None:
+    """Any alias keeping connections: the fixup decides whether they survive each task."""
+    return persistent_text(project)
+
+
 SCENARIO = Scenario(
     name="conn_max_age",
+    applies=applies,
     title="CONN_MAX_AGE ignored: a new Postgres session per task",
     claim="The #5483 fix page: broken up to 4.4.0rc4, fixed in 4.4.0rc5 (celery #5483, PR #4292).",
     services=("postgres", "redis"),

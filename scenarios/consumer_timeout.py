@@ -13,6 +13,7 @@ logged, and whether the short tasks behind them ever ran.
 """
 from __future__ import annotations
 
+from harness.applicability import acks_late, broker
 from harness.compare import cell_line
 from harness.scenario import BROKEN, FIXED, Cell, Claim, Scenario
 from harness.workloads import Burst
@@ -72,8 +73,14 @@ def assess(records: list[dict]) -> list[str]:
     ]
 
 
+def applies(project: dict) -> str | None:
+    """Late acks on RabbitMQ: a task longer than consumer_timeout closes the channel."""
+    return "task_acks_late on RabbitMQ" if broker(project) == "amqp" and acks_late(project) else None
+
+
 SCENARIO = Scenario(
     name="consumer_timeout",
+    applies=applies,
     title="RabbitMQ's consumer_timeout under tasks longer than it",
     claim="celery #6760, #6954: with task_acks_late, a task that runs longer than RabbitMQ's consumer_timeout "
           "(3.8.15+) ends in a channel error; it runs twice, or the worker stops consuming.",

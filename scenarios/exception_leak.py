@@ -20,10 +20,11 @@ from pathlib import Path
 
 from packaging.version import Version
 
+from harness.applicability import prefork
 from harness.compare import twins
-from harness.patches import patch_file
 from harness.leakfit import LEVEL, fit, fit_points, gc_slope, phase_points, split
 from harness.pages import FIX_6023
+from harness.patches import patch_file
 from harness.scenario import BROKEN, FIXED, Cell, Claim, Scenario, interval_side
 from harness.sequential import SequentialStop
 from harness.settings import flat
@@ -235,8 +236,14 @@ def assess(records: list[dict]) -> list[str]:
     ]
 
 
+def applies(project: dict) -> str | None:
+    """Failing tasks in a long-lived prefork child."""
+    return "prefork pool, where failing tasks keep their frames in the child" if prefork(project) else None
+
+
 SCENARIO = Scenario(
     name="exception_leak",
+    applies=applies,
     title="Prefork child memory growing with every failing task",
     claim="The #6023 fix page: tasks that raise leak their frame in the prefork child; fixed in 4.4.2 (celery #6023, "
           "PR #6024). Upstream: successor #8882 on 5.x up to 5.5, fixed in 5.6.0 (PR #9799).",

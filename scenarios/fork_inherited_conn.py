@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from packaging.version import Version
 
+from harness.applicability import prefork
 from harness.compare import twins
 from harness.pages import FIX_5483
 from harness.scenario import BROKEN, FIXED, Cell, Claim, Scenario
@@ -105,8 +106,14 @@ def assess(records: list[dict]) -> list[str]:
             _mitigation_line(records, "CONN_MAX_AGE = 0 avoids it", "conn_max_age", 0)]
 
 
+def applies(project: dict) -> str | None:
+    """Pool children forked from a parent that may hold a connection."""
+    return "prefork pool, whose children start from the parent's memory" if prefork(project) else None
+
+
 SCENARIO = Scenario(
     name="fork_inherited_conn",
+    applies=applies,
     title="Django connection opened in the worker parent, inherited across the prefork fork",
     claim="The #5483 fix page: a parent connection inherited by pool children breaks them (Bad file descriptor, "
           "connection already closed, hangs) or, when a child closes it, the parent; fix_django_db prevents it.",

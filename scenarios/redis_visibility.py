@@ -14,6 +14,7 @@ double-run cell: tasks longer than `visibility_timeout` on a worker with free sl
 """
 from __future__ import annotations
 
+from harness.applicability import acks_late, broker
 from harness.compare import cell_line, verdict_is
 from harness.scenario import BROKEN, FIXED, INCONCLUSIVE, Cell, Claim, Scenario
 from harness.workloads import Burst, LostWorker
@@ -91,8 +92,17 @@ def assess(records: list[dict]) -> list[str]:
     ]
 
 
+def applies(project: dict) -> str | None:
+    """Late acks on Redis: a lost worker's tasks come back only after visibility_timeout."""
+    if broker(project) != "redis" or not acks_late(project):
+        return None
+    timeout = (project["celery"].get("broker_transport_options") or {}).get("visibility_timeout", "default 3600")
+    return f"task_acks_late on a Redis broker, visibility_timeout {timeout}"
+
+
 SCENARIO = Scenario(
     name="redis_visibility",
+    applies=applies,
     title="Redis redelivery after a lost worker: visibility_timeout and the restore sweep",
     claim="kombu PR #2558: with acks_late on Redis, a lost worker's tasks run again only when a restore sweep "
           "(about every 100 s up to kombu 5.6) finds them older than visibility_timeout; a task longer than "

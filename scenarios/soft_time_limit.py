@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from harness.applicability import persistent_text
 from harness.compare import cell_line, verdict_is
 from harness.scenario import BROKEN, FIXED, Cell, Claim, Scenario, interval_side
 from harness.stats import wilson
@@ -91,8 +92,15 @@ def assess(records: list[dict]) -> list[str]:
     ]
 
 
+def applies(project: dict) -> str | None:
+    """A soft time limit that can interrupt a query on a connection kept for the next task."""
+    limit, kept = project["celery"].get("task_soft_time_limit"), persistent_text(project)
+    return f"task_soft_time_limit={limit} with {kept}" if limit and kept else None
+
+
 SCENARIO = Scenario(
     name="soft_time_limit",
+    applies=applies,
     title="A time limit mid-query, and the next task on the same connection",
     claim="PR #9824 (5.6.0), citing Django #30646: with persistent connections a soft time limit that interrupts a "
           "query leaves the connection unusable, and the child's next task fails; closing per task avoids it.",

@@ -1,7 +1,7 @@
 """The database work conn_leak's tasks and views share: an ORM query, a raw cursor, a transaction that fails."""
 import os
 
-from django.db import connection, transaction
+from ledger.db import atomic, connection
 
 from ledger.models import Execution
 
@@ -30,7 +30,7 @@ def fail_in_transaction(key):
     """Lock the row of `key`, then raise. REPRO_TXN_STYLE=begin: a raw BEGIN nothing rolls back (the
     connection-leak guide's case); atomic: inside transaction.atomic(), which rolls back as the exception leaves it."""
     if os.environ.get("REPRO_TXN_STYLE", "begin") == "atomic":
-        with transaction.atomic():
+        with atomic():
             _lock_row_and_fail(key)
     with connection.cursor() as cursor:
         cursor.execute("BEGIN")

@@ -4,11 +4,11 @@ import os
 import time
 
 from celery import shared_task
-from django.db import connection
 
 from ledger import dbwork
+from ledger.db import connection
+from ledger.errortext import describe
 from ledger.models import Execution
-from repro.errortext import describe
 
 
 def backend_pid():

@@ -3,10 +3,10 @@ import itertools
 import os
 import time
 
-from django.db import connection
 from django.http import Http404, JsonResponse
 
 from ledger import dbwork
+from ledger.db import connection
 from ledger.models import Execution
 
 _requests = itertools.count()

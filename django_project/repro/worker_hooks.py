@@ -18,7 +18,7 @@ import time
 
 from celery import signals
 
-from repro.errortext import describe
+from ledger.errortext import describe
 
 
 def check_parent_connection(event):

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import urllib.request
 
-from harness.paths import DJANGO_PROJECT
 from harness.stacks.base import LISTEN, ProcessHandle, ProcessSpec, Stack
 from harness.sut.project import DjangoProject
 
@@ -34,7 +33,7 @@ class Gunicorn:
         self.stack, self.url = stack, None
         self.process: ProcessHandle | None = None
         self.spec = ProcessSpec(label=f"gunicorn ({env.pins.get('gunicorn', '?')})", args=gunicorn_args(workers),
-                                environment=project.variables, app_dir=DJANGO_PROJECT,
+                                environment=project.variables, app_dir=project.code.app_dir,
                                 log=project.logdir / "gunicorn.log", ready=answers, python=env.python,
                                 python_version=env.python_version, pins=env.pins, port=WEB_PORT,
                                 stop_grace_s=WEB_STOP_GRACE_S)

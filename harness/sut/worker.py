@@ -6,7 +6,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Callable
 
-from harness.paths import DJANGO_PROJECT
 from harness.stacks.base import ProcessHandle, ProcessSpec, Stack
 from harness.sut.project import DjangoProject
 
@@ -16,7 +15,7 @@ FINISHED = re.compile(r"Task [\w.]+\[([\w-]+)\] (?:succeeded in|raised)")  # Cel
 
 def worker_args(variables: dict[str, str], name: str) -> list[str]:
     """The interpreter arguments of a cell's `celery worker`, the same in a venv and in a container."""
-    args = ["-m", "celery", "-A", "repro", "worker", "--loglevel=INFO", f"--hostname={name}@%h",
+    args = ["-m", "celery", "-A", variables["REPRO_CELERY_APP"], "worker", "--loglevel=INFO", f"--hostname={name}@%h",
             f"--pool={variables['REPRO_POOL']}", f"--concurrency={variables['REPRO_CONCURRENCY']}"]
     if variables.get("REPRO_WORKER_REMOTE_FEATURES") != "1":  # Celery's defaults keep all three on
         args += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
@@ -114,6 +113,6 @@ def worker_spec(project: DjangoProject, name: str, logfile: Path,
     """The worker as a ProcessSpec: the cell's Python and pins, its environment, its log, its parent's check log."""
     env, variables = project.env, project.variables
     return ProcessSpec(label=f"celery worker ({env.pins['celery']})", args=tuple(worker_args(variables, name)),
-                       environment=variables, app_dir=DJANGO_PROJECT, log=logfile, ready=ready, python=env.python,
+                       environment=variables, app_dir=project.code.app_dir, log=logfile, ready=ready, python=env.python,
                        python_version=env.python_version, pins=env.pins, stop_grace_s=WORKER_STOP_GRACE_S,
                        copy_out=(Path(variables["REPRO_PARENT_LOG"]),))

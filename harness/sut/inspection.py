@@ -1,0 +1,90 @@
+"""What a user's project is configured to do, read in its own env without connecting anywhere, and the hosts that
+keep the harness from running it."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from typing import Any
+
+from harness.envs import CellEnv
+from harness.errors import HarnessError, last_line
+from harness.paths import DJANGO_PROJECT
+from harness.sut.user_project import UserProject
+
+INSPECT_TIMEOUT_S = 120
+# settings the harness replaces with its own servers (a setting path starting with one of these)
+REPLACED = ("DATABASES", "CACHES", "CELERY_BROKER_URL", "BROKER_URL", "CELERY_BROKER_READ_URL",
+            "CELERY_BROKER_WRITE_URL", "CELERY_RESULT_BACKEND", "RESULT_BACKEND", "Celery app ")
+
+
+@dataclass(frozen=True)
+class ProjectFacts:
+    """A project's pinned releases and its configuration as its own code sets it."""
+
+    pins: dict[str, str]
+    python: str
+    hosts: list[dict]  # {"setting": "DATABASES['shop']['HOST']", "host": "127.0.0.1"}
+    databases: dict[str, dict]  # alias -> engine, conn_max_age, conn_health_checks, options
+    celery: dict[str, Any]  # the app's settings that scenarios depend on
+    broker_scheme: str
+    result_backend: str
+    receivers: dict[str, list[str]] | None  # Celery signal -> connected functions (None: not looked at)
+
+    @property
+    def postgres_aliases(self) -> list[str]:
+        return [alias for alias, db in self.databases.items() if "postgresql" in db["engine"]]
+
+    def as_record(self) -> dict:
+        return {"pins": self.pins, "databases": self.databases, "celery": self.celery,
+                "broker_scheme": self.broker_scheme, "receivers": self.receivers, "hosts": self.hosts}
+
+
+def inspect_project(project: UserProject, env: CellEnv, pins: dict[str, str]) -> ProjectFacts:
+    """Run the inspection script in the project's env, with the project's own settings and the caller's
+    environment (which the project's settings may read)."""
+    variables = {**os.environ, "PYTHONPATH": os.pathsep.join((str(project.root), str(DJANGO_PROJECT))),
+                 "DJANGO_SETTINGS_MODULE": project.settings, "PYTHONDONTWRITEBYTECODE": "1"}
+    try:
+        done = subprocess.run([str(env.python), str(DJANGO_PROJECT / "celery_repro_inspect.py"), project.settings,
+                               project.app], cwd=project.root, env=variables, capture_output=True, text=True,
+                              timeout=INSPECT_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise HarnessError(f"reading the settings of {project.name} took more than {INSPECT_TIMEOUT_S} s") from None
+    if done.returncode != 0:
+        raise HarnessError(f"cannot read the settings of {project.name} ({project.settings}, app {project.app}): "
+                           f"{last_line(done.stderr)}")
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    return ProjectFacts(pins, env.python_version, found["hosts"], found["databases"], found["celery"],
+                        found["broker_scheme"], found["result_backend"], found["receivers"])
+
+
+def is_local(host: str) -> bool:
+    """A host on this machine: loopback, or '' (a socket path)."""
+    return host in ("", "localhost", "::1") or host.startswith("127.")
+
+
+def refusals(facts: ProjectFacts) -> list[str]:
+    """Why the harness must not run this project, one line per setting: any host not on this machine (the harness
+    replaces the connection settings it knows, but the project's code may read them itself)."""
+    return [f"{found['setting']} names {found['host']}, which is not this machine: "
+            + ("the harness replaces it, but the project's code may read it first"
+               if found["setting"].startswith(REPLACED) else "the harness cannot point it at its own servers")
+            for found in facts.hosts if not is_local(found["host"])]
+
+
+def check_runnable(project: UserProject, facts: ProjectFacts) -> None:
+    """A one-line error for a project the harness must not or cannot run."""
+    if refused := refusals(facts):
+        raise HarnessError(f"{project.name} refused: {refused[0]}; run it with settings that point at this "
+                           "machine (e.g. the environment of a local setup)"
+                           + (f" ({len(refused) - 1} more: harness doctor lists them)" if len(refused) > 1 else ""))
+    if not facts.postgres_aliases:
+        raise HarnessError(f"{project.name} has no PostgreSQL database in DATABASES: the scenarios measure "
+                           "Postgres sessions and connections")
+    others = [alias for alias, db in facts.databases.items() if db["engine"] and alias not in facts.postgres_aliases
+              and not db["engine"].endswith("dummy")]
+    if others:
+        raise HarnessError(f"{project.name}: DATABASES[{others[0]!r}] uses {facts.databases[others[0]]['engine']}, "
+                           "which the harness cannot point at its own servers")

@@ -1,0 +1,1 @@
+"""Settings by environment: base, then local (development) on top."""

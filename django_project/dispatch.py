@@ -21,16 +21,20 @@ def main():
     parser.add_argument("--count", type=int, required=True, help="how many of each task")
     parser.add_argument("--prefix", required=True, help="dispatch ids are PREFIX-00000, PREFIX-00001, ...")
     parser.add_argument("--start", type=int, default=0, help="number of the first dispatch id")
+    parser.add_argument("--args-for", default="", help="the task that --args are sent to")
+    parser.add_argument("--args", default="[]", help="its arguments as JSON: a list, or an object of keyword arguments")
     parser.add_argument("--interleave", action="store_true",
                         help="send the tasks in rounds (A, B, A, B, ...) instead of all of A, then all of B")
     args = parser.parse_args()
+    given = json.loads(args.args)
+    call = {args.args_for: {"args": given} if isinstance(given, list) else {"kwargs": given}}
     started, failed = time.time(), []
     with app.producer_or_acquire() as producer:
         for index, task in messages(args.task, args.count, args.start, args.interleave):
             try:
                 policy = RETRY_POLICY if time.time() - started < RETRY_FOR_S else NO_RETRY
                 app.send_task(task, task_id="%s-%05d" % (args.prefix, index), producer=producer,
-                              retry=True, retry_policy=policy)
+                              retry=True, retry_policy=policy, **call.get(task, {}))
             except Exception as exc:  # the broker stayed away longer than the retry policy
                 failed.append(index)
                 last_error = "%s: %s" % (type(exc).__name__, exc)

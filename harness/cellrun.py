@@ -32,6 +32,7 @@ class CellRun:
     panels: list[str] = field(default_factory=list)
     live: dict[str, Callable[[], dict]] = field(default_factory=dict)  # a copy of a probe's series so far, by name
     fixed_count: bool = False  # the count was asked for (--tasks): no sequential stopping
+    task_log: Any = None  # harness.ledger.TaskLog where the workload sends tasks that write no ledger row
     progress: Callable[..., None] = lambda phase, done=None, total=None: None  # what a terminal shows meanwhile
 
     @property

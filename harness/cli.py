@@ -151,6 +151,10 @@ def run(
                                            "the one its manage.py sets)"),
     celery_app: Optional[str] = typer.Option(None, "--app", help="with --project: its Celery app as MODULE:ATTR "
                                              "(default: found in a package's celery.py)"),
+    task: Optional[str] = typer.Option(None, "--task", help="with --project: one of its tasks (dotted name) to send "
+                                       "in place of the scenario's task, in scenarios whose workload is a burst"),
+    task_args: str = typer.Option("[]", "--args", help="with --task: its arguments as JSON, a list or an object "
+                                  "of keyword arguments"),
 ) -> None:
     """Run a scenario's cells side by side and write results, a table and a chart."""
     _json_mode(as_json)
@@ -161,7 +165,8 @@ def run(
     chosen, stack_factory = get_scenario(scenario), open_stack(stack)
     started = time.monotonic()
     cells = plan(chosen, celery, cell, python=_python_minor(python), patch=patch_file(patch) if patch else None,
-                 stack=stack, project=_project(project, settings, celery_app))
+                 stack=stack, project=_project(project, settings, celery_app, task),
+                 project_task=(task, _json_args(task_args)) if task else None)
     with LiveProgress(console) as live:
         directory = run_scenario(chosen, cells, stack_factory, say, count=tasks, repeat=repeat,
                                  progress=live.for_cell)
@@ -203,15 +208,26 @@ def _within_limits(tasks: int | None, repeat: int, no_limits: bool) -> None:
         raise HarnessError(f"--repeat {repeat} is more than {MAX_REPEAT}: add --no-limits to run it anyway")
 
 
-def _project(root: Path | None, settings: str | None, celery_app: str | None):
-    """The user's project of --project (found from its files), or None; --settings and --app need it."""
+def _project(root: Path | None, settings: str | None, celery_app: str | None, task: str | None = None):
+    """The user's project of --project (found from its files), or None; --settings, --app and --task need it."""
     if root is None:
-        if settings or celery_app:
-            raise HarnessError("--settings and --app describe a project: name its directory with --project")
+        if settings or celery_app or task:
+            raise HarnessError("--settings, --app and --task describe a project: name its directory with --project")
         return None
     from harness.sut.user_project import find_project
 
     return find_project(root, settings, celery_app)
+
+
+def _json_args(text: str) -> str:
+    """--args as given, once it is known to be a JSON list or object; a one-line error otherwise."""
+    try:
+        value = json.loads(text)
+    except ValueError as error:
+        raise HarnessError(f"--args is not JSON ({error}): give a list like '[1, \"a\"]' or an object") from None
+    if not isinstance(value, (list, dict)):
+        raise HarnessError(f"--args takes a JSON list of arguments or an object of keyword arguments, not {text}")
+    return text
 
 
 def _python_minor(python: str | None) -> str | None:

@@ -1,8 +1,11 @@
 """The task ledger: one row per task execution in the cell database, counted exactly per dispatch-id prefix."""
 from __future__ import annotations
 
+import json
 import time
+from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, NamedTuple
 
 import psycopg
@@ -75,3 +78,53 @@ def ledger_rows(conn: psycopg.Connection, prefix: str) -> list[LedgerRow]:
                         "WHERE dispatch_id LIKE %s ORDER BY finished", (prefix + "-%",)).fetchall()
     return [LedgerRow(task, int(dispatch_id.rsplit("-", 1)[1]), started, finished, gc, error)
             for task, dispatch_id, started, finished, gc, error in rows]
+
+
+class TaskLog:
+    """The file ledger of tasks that write no row (a user's own tasks, by name): the JSON lines ledger/tasklog.py
+    appends as each task finishes, read for one burst's dispatch ids."""
+
+    def __init__(self, path: Path, tasks: set[str]) -> None:
+        self.path, self.tasks = path, tasks
+
+    def entries(self, prefix: str) -> list[dict]:
+        if not self.path.exists():
+            return []
+        lines = self.path.read_text().splitlines()
+        found = (json.loads(line) for line in lines if line.endswith("}"))  # a line being written is left out
+        return [entry for entry in found if entry["task"] in self.tasks and str(entry["id"]).startswith(prefix + "-")]
+
+    def counts(self, prefix: str) -> LedgerCounts:
+        done = self.entries(prefix)
+        return LedgerCounts(len(done), len({e["id"] for e in done}), 0, len({e["pid"] for e in done}),
+                            sum(1 for e in done if e["state"] != "SUCCESS"), None,
+                            max((e["finished"] for e in done), default=None))
+
+    def rows(self, prefix: str) -> list[LedgerRow]:
+        return [LedgerRow(entry["task"].rsplit(".", 1)[-1], int(entry["id"].rsplit("-", 1)[1]), entry["finished"],
+                          entry["finished"], None, "" if entry["state"] == "SUCCESS" else entry["state"])
+                for entry in self.entries(prefix)]
+
+    def errors(self, prefix: str) -> dict[str, int]:
+        """Failed executions by Celery state (the file holds no exception message; the worker's log does)."""
+        return dict(Counter(f"{row.error}: a task of the project" for row in self.rows(prefix) if row.error))
+
+
+def burst_counts(conn: psycopg.Connection, prefix: str, task_log: TaskLog | None) -> LedgerCounts:
+    """A burst's counts from the ledger, and from the file ledger where the burst sends tasks of a project
+    (backend pids: the ledger's only)."""
+    counts = [ledger_counts(conn, prefix), *([task_log.counts(prefix)] if task_log else [])]
+    starts = [c.first_start for c in counts if c.first_start is not None]
+    finishes = [c.last_finish for c in counts if c.last_finish is not None]
+    return LedgerCounts(sum(c.executions for c in counts), sum(c.distinct_tasks for c in counts),
+                        sum(c.distinct_backend_pids for c in counts), max(c.distinct_worker_pids for c in counts),
+                        sum(c.errors for c in counts), min(starts, default=None), max(finishes, default=None))
+
+
+def burst_rows(conn: psycopg.Connection, prefix: str, task_log: TaskLog | None) -> list[LedgerRow]:
+    rows = ledger_rows(conn, prefix) + (task_log.rows(prefix) if task_log else [])
+    return sorted(rows, key=lambda row: row.finished)
+
+
+def burst_errors(conn: psycopg.Connection, prefix: str, task_log: TaskLog | None) -> dict[str, int]:
+    return {**ledger_errors(conn, prefix), **(task_log.errors(prefix) if task_log else {})}

@@ -53,9 +53,10 @@ class PreparedCell:
 
 def plan(scenario: Scenario, releases: list[str] | None = None, names: list[str] | None = None,
          python: str | None = None, patch: Patch | None = None, stack: str = "local",
-         project: UserProject | None = None) -> list[PlannedCell]:
+         project: UserProject | None = None, project_task: tuple[str, str] | None = None) -> list[PlannedCell]:
     """Cells to run, each with its Python and complete pins (resolved before anything starts); `python` and `patch`
-    shape ad-hoc cells (--celery); a user's `project` adds its own cell after the others."""
+    shape ad-hoc cells (--celery); a user's `project` adds its own cell after the others, sending one of its own
+    tasks where `project_task` names it (dotted name, arguments as JSON)."""
     if releases and names:
         raise HarnessError("--celery and --cell do not combine: --celery runs ad-hoc cells, --cell default ones")
     if (python or patch) and not releases:
@@ -69,16 +70,20 @@ def plan(scenario: Scenario, releases: list[str] | None = None, names: list[str]
         python = cell.python or python_for(cell.celery)
         planned.append(PlannedCell(index, cell, python, resolve(cell.celery, python, cell.pins)))
     if project is not None:
-        planned.append(project_cell(len(planned), project, stack))
+        planned.append(project_cell(scenario, len(planned), project, stack, project_task))
     return planned
 
 
-def project_cell(index: int, project: UserProject, stack: str) -> PlannedCell:
-    """The cell of a user's project: named after it, its Python and releases from its own files."""
+def project_cell(scenario: Scenario, index: int, project: UserProject, stack: str,
+                 task: tuple[str, str] | None) -> PlannedCell:
+    """The cell of a user's project: named after it, its Python and releases from its own files, optionally
+    sending one of its own tasks."""
     if stack != "local":
         raise HarnessError("--project runs on the local stack only (a cell image is built from the harness's pins)")
+    workload = scenario.workload.with_task(*task) if task else None
     pinned = project_pins(project)
-    cell = Cell(project.name, pinned.pins["celery"], python=pinned.python)
+    name = f"{project.name}: {task[0].rsplit('.', 1)[-1]}" if task else project.name
+    cell = Cell(name, pinned.pins["celery"], python=pinned.python, workload=workload)
     return PlannedCell(index, cell, pinned.python, pinned.pins, project, pinned)
 
 
@@ -188,7 +193,8 @@ def measure_cell(stack, scenario: Scenario, item: PlannedCell, cell: PreparedCel
                       progress=progress, fixed_count=fixed_count)
         run.timings["cell_setup_s"] = seconds_since(setting_up)  # the database copy and the broker namespace
         around_workload(run, workload, scenario.probes)
-    derived = scenario.derive(run.summary, {**run.data, "series": run.series, "settings": run.settings})
+    derived = scenario.derive(run.summary, {**run.data, "series": run.series, "settings": run.settings,
+                                            "tasks": workload.tasks})
     return {"run": run, "workload": workload, "count": count, "started_at": started_at,
             "summary": {**run.summary, **derived}, "progress": workload.progress(run.summary)}
 

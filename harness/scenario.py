@@ -68,7 +68,7 @@ class Scenario:
     claim_for_release: Callable[[str], Claim | None] = lambda release: None
     assess: Callable[[list[dict]], list[str]] = lambda records: []  # one line per claim, from results
     derive: Callable[[dict, dict], dict] = lambda summary, data: {}  # own numbers from summary + raw data
-    # (data: the workload's raw data, "series" by probe name and the cell's "settings")
+    # (data: the workload's raw data, "series" by probe name, the cell's "settings" and the workload's "tasks")
     probes: tuple[Any, ...] = ("postgres",)  # names in harness.probes.PROBES, or Probe instances
     # why the bug can hit a user's project, from what its settings say (harness.sut.inspection.ProjectFacts
     # .as_record(), see harness.applicability); None: it cannot

@@ -92,7 +92,8 @@ def derive(summary: dict, data: dict) -> dict:
     if not memory or not memory["t"]:
         return dict.fromkeys(DERIVED)
     level = data.get("interval_level", LEVEL)  # the looks' own confidence when the phases stopped sequentially
-    fail_x, fail_y = _phase(memory, rows, FAIL_TASK)
+    failing = data["tasks"][0].rsplit(".", 1)[-1]  # FAIL_TASK, or a project's own task (--task)
+    fail_x, fail_y = _phase(memory, rows, failing)
     first_points, second_points = split(fail_x, fail_y)
     first, second = fit_points(first_points), fit_points(second_points)
     shape = growth_shape(first, second)
@@ -106,7 +107,7 @@ def derive(summary: dict, data: dict) -> dict:
         "fail_plateau_mb": round(sum(y for _, y in second_points) / len(second_points), 1)
         if shape == "levels off" else None,
         "fail_gc_objects_per_task": gc_slope([(row.index, row.gc_objects) for row in rows
-                                              if row.task == FAIL_TASK and row.gc_objects]),
+                                              if row.task == failing and row.gc_objects]),
         "child_rss_start_mb": rss[0], "child_rss_peak_mb": max(rss), "child_rss_end_mb": rss[-1],
         "child_uss_end_mb": memory["child_uss_mb"][-1],
         "parent_rss_growth_mb": round(memory["parent_rss_mb"][-1] - memory["parent_rss_mb"][0], 2),

@@ -7,4 +7,6 @@ class LedgerConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from ledger import tasks  # noqa: F401  (a user's app may not autodiscover its INSTALLED_APPS)
+        from ledger import tasklog, tasks  # noqa: F401  (a user's app may not autodiscover its INSTALLED_APPS)
+
+        tasklog.install()

@@ -91,12 +91,14 @@ class DjangoProject:
         for alias in self.code.databases:
             self.run("-m", "django", "migrate", "--noinput", "-v", "0", "--database", alias)
 
-    def dispatch(self, tasks: list[str], count: int, prefix: str, start: int = 0, interleave: bool = False) -> dict:
+    def dispatch(self, tasks: list[str], count: int, prefix: str, start: int = 0, interleave: bool = False,
+                 call: tuple[str, str] = ("", "[]")) -> dict:
         """Send `count` of each task, all of one then the next (or in rounds, one of each, with `interleave`);
-        ids PREFIX-<start> on, numbered in sending order."""
+        ids PREFIX-<start> on, numbered in sending order; `call`: (a task, its arguments as JSON)."""
         tasks_args = [arg for task in tasks for arg in ("--task", task)]
         out = self.run(str(DJANGO_PROJECT / "dispatch.py"), *tasks_args, "--count", str(count),
-                       "--prefix", prefix, "--start", str(start), *(["--interleave"] if interleave else []))
+                       "--prefix", prefix, "--start", str(start), *(["--interleave"] if interleave else []),
+                       "--args-for", call[0], "--args", call[1])
         return json.loads(out.strip().splitlines()[-1])
 
     def queue_depth(self) -> int | None:
@@ -105,6 +107,12 @@ class DjangoProject:
             return json.loads(self.run(str(DJANGO_PROJECT / "queue_depth.py")).strip().splitlines()[-1])["messages"]
         except HarnessError:
             return None
+
+    def note_finished_tasks(self) -> Path:
+        """Have the worker's ledger app note every finished task in a file (ledger/tasklog.py); its path."""
+        path = self.logdir / "tasks.jsonl"
+        self.variables["REPRO_TASK_LOG"] = str(path)
+        return path
 
     def parent_checks(self) -> list[dict]:
         """The worker parent's own connection checks (REPRO_PARENT_CONN=1), in the order they ran."""

@@ -5,6 +5,7 @@ from contextlib import AbstractContextManager
 from typing import Any, ClassVar
 
 from harness.cellrun import CellRun
+from harness.errors import HarnessError
 
 
 class Workload:
@@ -21,6 +22,10 @@ class Workload:
     @property
     def tasks(self) -> list[str]:
         return []
+
+    def with_task(self, task: str, args: str) -> "Workload":
+        """This workload sending a user's own task (`--task`); only plain bursts can."""
+        raise HarnessError(f"--task replaces the task of a plain burst; this scenario's workload is a {self.kind}")
 
     def server(self, run: CellRun) -> AbstractContextManager[Any]:
         raise NotImplementedError

@@ -3,12 +3,12 @@ waited for in the ledger, a settle period, and a cold stop once every task ran e
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from harness.cellrun import CellRun
 from harness.errors import HarnessError
 from harness.harness_conn import probe_connection
-from harness.ledger import ledger_counts, ledger_errors, ledger_rows, wait_for_drain
+from harness.ledger import TaskLog, burst_counts, burst_errors, burst_rows, wait_for_drain
 from harness.sequential import SequentialStop, side
 from harness.sut.worker import Worker
 from harness.workloads.base import Workload
@@ -31,6 +31,7 @@ class Burst(Workload):
     interleave: bool = False  # task, then..., task, then...: each `then` task runs right after a `task`
     log_markers: tuple[tuple[str, str], ...] = ()  # (summary name, text): worker log lines containing the text
     stop: SequentialStop | None = None  # end each task's phase early once its estimate is decided (not with --tasks)
+    task_args: str = "[]"  # `task`'s arguments as JSON (a list, or an object of keyword arguments)
 
     kind = "burst"
 
@@ -50,10 +51,25 @@ class Burst(Workload):
     def params(self) -> dict:
         return {"drain_timeout_s": self.drain_timeout_s, "baseline_s": self.baseline_s, "settle_s": self.settle_s,
                 "interleave": self.interleave, "log_markers": dict(self.log_markers),
-                **({"stop": self.stop.params()} if self.stop else {})}
+                **({"stop": self.stop.params()} if self.stop else {}),
+                **({"task_args": self.task_args} if self.own_tasks else {})}
+
+    @property
+    def own_tasks(self) -> set[str]:
+        """Tasks of a user's project: they write no ledger row, the file ledger counts them."""
+        return {task for task in self.tasks if not task.startswith("ledger.")}
+
+    def with_task(self, task: str, args: str) -> "Burst":
+        """The same burst sending a project's own task, with these arguments, in place of `task`."""
+        return replace(self, task=task, task_args=args)
 
     def server(self, run: CellRun) -> Worker:
+        if self.own_tasks:
+            run.task_log = TaskLog(run.project.note_finished_tasks(), self.own_tasks)
         return Worker(run.stack, run.project, run.worker_name)
+
+    def _dispatch(self, run: CellRun, tasks: list[str], count: int, start: int = 0) -> dict:
+        return run.project.dispatch(tasks, count, run.prefix, start, self.interleave, (self.task, self.task_args))
 
     def run(self, run: CellRun) -> None:
         """Baseline, dispatch the burst (with `stop`, in steps with a look after each), wait until the ledger (or the
@@ -63,7 +79,7 @@ class Burst(Workload):
             time.sleep(self.baseline_s)
             run.mark("dispatch")
             if self.stop is None or run.fixed_count:
-                dispatch = run.project.dispatch(self.tasks, run.count, run.prefix, interleave=self.interleave)
+                dispatch = self._dispatch(run, self.tasks, run.count)
                 drained = self._drain(run, ledger, dispatch["count"], dispatch["count"])
             else:
                 dispatch, drained = self._run_sequentially(run, ledger)
@@ -82,7 +98,8 @@ class Burst(Workload):
         finished = lambda: worker.tasks_reported(run.prefix) >= total  # noqa: E731
         drained = wait_for_drain(ledger, run.prefix, total, timeout, lambda: finished() or not worker.alive(),
                                  lambda done: run.progress("tasks", done, planned))
-        return drained and (worker.alive() or finished() or ledger_counts(ledger, run.prefix).distinct_tasks >= total)
+        return drained and (worker.alive() or finished() or
+                            burst_counts(ledger, run.prefix, run.task_log).distinct_tasks >= total)
 
     def _run_sequentially(self, run: CellRun, ledger) -> tuple[dict, bool]:
         """Each task's phase in steps, looking after each step, until the estimate is decided or the count is
@@ -93,10 +110,11 @@ class Burst(Workload):
         for task in self.tasks:
             phase_start, decided = sent, None
             for look in stop.looks(run.count):
-                dispatches.append(run.project.dispatch([task], look - (sent - phase_start), run.prefix, start=sent))
+                dispatches.append(self._dispatch(run, [task], look - (sent - phase_start), sent))
                 sent = phase_start + look
                 drained = self._drain(run, ledger, sent, planned)
-                interval = stop.estimate(run, ledger_rows(ledger, run.prefix), task, level) if drained else None
+                rows = burst_rows(ledger, run.prefix, run.task_log)
+                interval = stop.estimate(run, rows, task, level) if drained else None
                 decided = side(*interval, stop.threshold) if interval else None
                 if decided or not drained:
                     break
@@ -131,9 +149,9 @@ def merged(dispatches: list[dict]) -> dict:
 def read_ledger(run: CellRun, ledger, dispatch: dict, drained: bool, settle_s: float) -> None:
     """After the settle period: the burst's ledger counts, errors and rows, and its summary numbers."""
     time.sleep(settle_s)
-    counts = ledger_counts(ledger, run.prefix)
-    run.data.update(dispatch=dispatch, rows=ledger_rows(ledger, run.prefix), unit="task",
-                    errors=ledger_errors(ledger, run.prefix), units_done=counts.distinct_tasks,
+    counts = burst_counts(ledger, run.prefix, run.task_log)
+    run.data.update(dispatch=dispatch, rows=burst_rows(ledger, run.prefix, run.task_log), unit="task",
+                    errors=burst_errors(ledger, run.prefix, run.task_log), units_done=counts.distinct_tasks,
                     harness_sessions=HARNESS_SESSIONS)
     sending = dispatch.get("sending_s", dispatch["dispatch_finished"] - dispatch["dispatch_started"])
     run.timings["dispatch_s"] = round(sending, 3)  # publishing only (several dispatches: their sum)

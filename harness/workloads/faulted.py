@@ -10,6 +10,7 @@ from harness.errors import HarnessError
 from harness.faults import Fault
 from harness.ledger import wait_for_drain
 from harness.harness_conn import probe_connection
+from harness.workloads.base import Workload
 from harness.workloads.burst import Burst, merged, read_ledger
 
 
@@ -25,6 +26,9 @@ class FaultedBurst(Burst):
     def __post_init__(self) -> None:
         if self.then or self.stop:
             raise HarnessError("FaultedBurst runs one burst of one task name; `then` and `stop` are for Burst")
+
+    def with_task(self, task: str, args: str) -> "FaultedBurst":
+        return Workload.with_task(self, task, args)  # its two dispatches and drain know the ledger's tasks only
 
     def describe(self) -> str:
         return f"{super().describe()}, broker {self.fault.method} after {self.fault.after_tasks} tasks"

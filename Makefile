@@ -25,6 +25,9 @@ timeline: $(SYNCED)  ## NAME's metric across every release in a range: make time
 claims: $(SYNCED)  ## every scenario's claims, confirmed or refuted, from its newest run of the default cells
 	$(UV) run --frozen harness claims
 
+doctor: $(SYNCED)  ## which claims apply to your project, with what was measured: make doctor ARGS="--project DIR"
+	$(UV) run --frozen harness doctor $(ARGS)
+
 list: $(SYNCED)  ## every scenario: claim, settings, workload, cells and verdict rule (starts nothing)
 	$(UV) run --frozen harness list
 

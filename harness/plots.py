@@ -82,7 +82,8 @@ def _headline_bars(axes, records: list[dict]) -> None:
                  edgecolor="#2c3e50" if disagrees else None)
         axes.annotate(f"{value:.3g}" + (" ≠ claim" if disagrees else ""), (x, value), ha="center", va="bottom",
                       fontsize=8)
-    names = [f"{record['cell']['name']}\nclaimed: {(record['cell']['claim'] or {}).get('expect', '-')}"
+    names = [f"{record['cell']['name']}\n" + ("(a user's project)" if record.get("project") else
+                                              f"claimed: {(record['cell']['claim'] or {}).get('expect', '-')}")
              for record in records]
     axes.set_xticks(range(len(records)), names, rotation=20 if len(records) <= 6 else 40, ha="right", fontsize=7,
                     rotation_mode="anchor")

@@ -80,6 +80,9 @@ def project_cell(scenario: Scenario, index: int, project: UserProject, stack: st
     sending one of its own tasks."""
     if stack != "local":
         raise HarnessError("--project runs on the local stack only (a cell image is built from the harness's pins)")
+    if task and not scenario.takes_own_task:
+        raise HarnessError(f"{scenario.name} measures what its own tasks do: --task is for scenarios that measure "
+                           "any task (conn_max_age, conn_leak, exception_leak, fork_inherited_conn)")
     workload = scenario.workload.with_task(*task) if task else None
     pinned = project_pins(project)
     name = f"{project.name}: {task[0].rsplit('.', 1)[-1]}" if task else project.name

@@ -37,3 +37,9 @@ def test_every_relative_link_resolves():
               if not target.startswith(("http", "#", "mailto:"))
               and not (page.parent / target.split("#")[0]).exists()]
     assert broken == []
+
+
+def test_the_readme_says_how_to_check_your_own_project():
+    section = (ROOT / "README.md").read_text().split("## Check your own project", 1)[1].split("\n## ", 1)[0]
+    assert 'make doctor ARGS="--project ' in section and 'ARGS="--project ' in section.split("make scenario", 1)[1]
+    assert "(docs/own-project.md)" in section

@@ -115,3 +115,8 @@ def test_project_options_are_checked_before_anything_starts(args, message):
 def test_task_is_refused_where_the_workload_is_not_a_plain_burst():
     done = harness("run", "broker_restart", "--project", str(SAMPLE), "--task", "orders.tasks.confirm_order")
     assert done.returncode == 2 and "--task replaces the task of a plain burst" in done.stdout
+
+
+def test_task_is_refused_where_the_scenario_measures_its_own_tasks():
+    done = harness("run", "soft_time_limit", "--project", str(SAMPLE), "--task", "orders.tasks.confirm_order")
+    assert done.returncode == 2 and "soft_time_limit measures what its own tasks do" in done.stdout

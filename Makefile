@@ -4,7 +4,7 @@ ARGS ?=
 UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 SYNCED := .venv/.synced
 
-.PHONY: help scenario report list bisect timeline claims test unit bench schema engine engine-stop images clean-cache
+.PHONY: help scenario report list bisect timeline claims test unit bench schema engine engine-stop images clean-cache doctor
 .DEFAULT_GOAL := help
 
 help:  ## list the targets (this); `make` alone starts nothing

@@ -5,7 +5,7 @@ import os
 
 
 def project_app():
-    spec = os.environ.get("REPRO_CELERY_APP", "repro.celery_app:app")
+    spec = os.environ.get("REPRO_CELERY_APP", "repro")
     module, _, attr = spec.partition(":")
     loaded = importlib.import_module(module)
     if attr:

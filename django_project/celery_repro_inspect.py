@@ -1,18 +1,24 @@
 """Print what a user's project is configured to do, as JSON, without connecting to anything: every host its
 settings name, its databases, its Celery app's settings and signal receivers (run in the project's env with its
-own DJANGO_SETTINGS_MODULE)."""
+own DJANGO_SETTINGS_MODULE and REPRO_CELERY_APP)."""
 import importlib
 import json
 import os
+import re
 import sys
 import weakref
 from urllib.parse import urlsplit
+
+from celery_repro_app import project_app
 
 # names of settings that hold where the project is reached or what it links to, not where it connects
 INBOUND = {"ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "INTERNAL_IPS", "CORS_ALLOWED_ORIGINS", "CORS_ORIGIN_WHITELIST",
            "STATIC_URL", "MEDIA_URL", "LOGIN_URL", "LOGIN_REDIRECT_URL", "LOGOUT_REDIRECT_URL",
            "SESSION_COOKIE_DOMAIN", "CSRF_COOKIE_DOMAIN", "SECURE_PROXY_SSL_HEADER"}
-HOST_KEYS = {"HOST", "host", "hostname", "LOCATION"}
+HOST_NAME = re.compile(r"(HOST|HOSTS|HOSTNAME|SERVER|SERVERS|ENDPOINT|LOCATION)$", re.IGNORECASE)
+# caches the harness keeps as they are: their LOCATION is a name, a path or a table, not a host
+LOCAL_CACHES = ("django.core.cache.backends.locmem.LocMemCache", "django.core.cache.backends.dummy.DummyCache",
+                "django.core.cache.backends.filebased.FileBasedCache", "django.core.cache.backends.db.DatabaseCache")
 CELERY_KEYS = ("task_acks_late", "task_reject_on_worker_lost", "worker_prefetch_multiplier", "worker_pool",
                "worker_concurrency", "worker_max_tasks_per_child", "worker_max_memory_per_child",
                "task_soft_time_limit", "task_time_limit", "broker_transport_options", "task_ignore_result",
@@ -20,19 +26,16 @@ CELERY_KEYS = ("task_acks_late", "task_reject_on_worker_lost", "worker_prefetch_
 SIGNALS = ("task_prerun", "task_postrun", "task_failure", "worker_process_init", "worker_init", "worker_ready")
 
 
-def hosts_in(path, value):
-    """(setting path, host) for every host a setting's value names: URLs, HOST/LOCATION keys."""
+def hosts_in(path, value, named_host=False):
+    """(setting path, host) for every host a setting's value names: URLs anywhere, and 'host' or 'host:port'
+    strings under a name ending in HOST(S), SERVER(S), ENDPOINT or LOCATION."""
     if isinstance(value, dict):
         for key, item in value.items():
-            child = "%s[%r]" % (path, key)
-            if key in HOST_KEYS and isinstance(item, str) and item and "://" not in item:
-                yield child, _host_of(item)
-            else:
-                for found in hosts_in(child, item):
-                    yield found
-    elif isinstance(value, (list, tuple)):
-        for index, item in enumerate(value):
-            for found in hosts_in("%s[%d]" % (path, index), item):
+            for found in hosts_in("%s[%r]" % (path, key), item, bool(HOST_NAME.search(str(key)))):
+                yield found
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for index, item in enumerate(sorted(value, key=str) if isinstance(value, (set, frozenset)) else value):
+            for found in hosts_in("%s[%d]" % (path, index), item, named_host):
                 yield found
     elif isinstance(value, str) and "://" in value:
         for part in value.split(";"):  # Celery takes several broker URLs separated by ';'
@@ -42,10 +45,22 @@ def hosts_in(path, value):
                 continue
             if host:
                 yield path, host
+    elif isinstance(value, str) and named_host and value:
+        yield path, _host_of(value)
+
+
+def settings_hosts(settings, names):
+    """Every host the settings name, caches kept local by the harness left out."""
+    for name in names:
+        value = getattr(settings, name)
+        if name == "CACHES" and isinstance(value, dict):
+            value = {alias: cache for alias, cache in value.items() if cache.get("BACKEND") not in LOCAL_CACHES}
+        for found in hosts_in(name, value, bool(HOST_NAME.search(name))):
+            yield found
 
 
 def is_local(host):
-    """A host on this machine: loopback, or '' (a socket path)."""
+    """A host on this machine: loopback, or '' (a socket path). (harness.sut.inspection.is_local says the same.)"""
     return host in ("", "localhost", "::1") or host.startswith("127.")
 
 
@@ -67,27 +82,25 @@ def receivers(signal):
 
 
 def main():
-    settings_module, app_spec = sys.argv[1], sys.argv[2]
+    settings_module = sys.argv[1]
     os.environ["DJANGO_SETTINGS_MODULE"] = settings_module
     settings = importlib.import_module(settings_module)
-    names = [name for name in dir(settings) if name.isupper()]
-    hosts = [{"setting": path, "host": host} for name in names if name not in INBOUND
-             for path, host in hosts_in(name, getattr(settings, name))]
+    names = [name for name in dir(settings) if name.isupper() and name not in INBOUND]
+    hosts = [{"setting": path, "host": host} for path, host in settings_hosts(settings, names)]
     databases = {alias: {"engine": database.get("ENGINE", ""), "conn_max_age": database.get("CONN_MAX_AGE", 0),
                          "conn_health_checks": database.get("CONN_HEALTH_CHECKS", False),
                          "options": sorted(database.get("OPTIONS", {}))}
                  for alias, database in getattr(settings, "DATABASES", {}).items()}
-    module, _, attr = app_spec.partition(":")
-    app = getattr(importlib.import_module(module), attr or "app")
+    app = project_app()
     conf = {key: app.conf.get(key) for key in CELERY_KEYS}
-    app_hosts = [{"setting": "Celery app " + key, "host": host} for key in ("broker_url", "result_backend")
-                 for _path, host in hosts_in(key, str(app.conf.get(key) or ""))]
-    hosts += app_hosts
+    hosts += [{"setting": "Celery app " + path, "host": host} for key in ("broker_url", "result_backend")
+              for path, host in hosts_in(key, app.conf.get(key) or "")]
+    found = signal_receivers(app) if all(is_local(h["host"]) for h in hosts) else None
     print(json.dumps({"hosts": hosts, "databases": databases, "celery": conf,
                       "broker_scheme": urlsplit(str(app.conf.get("broker_url") or "")).scheme,
                       "result_backend": str(app.conf.get("result_backend") or ""),
                       "installed_apps": list(getattr(settings, "INSTALLED_APPS", [])),
-                      "receivers": signal_receivers(app) if all(is_local(h["host"]) for h in hosts) else None},
+                      "settings_module_set_to": os.environ.get("DJANGO_SETTINGS_MODULE"), "receivers": found},
                      default=str))
 
 

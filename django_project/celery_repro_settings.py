@@ -10,7 +10,8 @@ globals().update({name: getattr(_user, name) for name in dir(_user) if name.isup
 
 # where to connect, in a database's OPTIONS: the harness says where instead
 _CONNECTION_OPTIONS = ("service", "passfile", "host", "hostaddr", "port", "dbname", "user", "password")
-_LOCAL_CACHES = ("locmem", "dummy", "filebased", "db")
+_LOCAL_CACHES = ("django.core.cache.backends.locmem.LocMemCache", "django.core.cache.backends.dummy.DummyCache",
+                 "django.core.cache.backends.filebased.FileBasedCache", "django.core.cache.backends.db.DatabaseCache")
 REPLACED_BY_HARNESS = []
 
 
@@ -26,7 +27,7 @@ def _cell_database(alias, database):
 
 
 def _local_cache(alias, cache):
-    if any(kind in cache.get("BACKEND", "") for kind in _LOCAL_CACHES):
+    if cache.get("BACKEND") in _LOCAL_CACHES:
         return cache
     REPLACED_BY_HARNESS.append("CACHES[%r]" % alias)
     return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "celery-repro-%s" % alias}
@@ -37,7 +38,10 @@ if hasattr(_user, "CACHES"):
     CACHES = {alias: _local_cache(alias, cache) for alias, cache in _user.CACHES.items()}
 LEDGER_DATABASE = "default" if "postgresql" in DATABASES.get("default", {}).get("ENGINE", "") else next(
     alias for alias, database in DATABASES.items() if "postgresql" in database.get("ENGINE", ""))
-DATABASE_ROUTERS = ["ledger.db.LedgerRouter", *getattr(_user, "DATABASE_ROUTERS", [])]
+# every alias is the same cell database: the schema is migrated once, on the ledger's alias, without the project's
+# routers (which would leave the tables of apps they send elsewhere out); they route queries as usual
+DATABASE_ROUTERS = ["ledger.db.LedgerRouter"] + (
+    [] if os.environ.get("REPRO_MIGRATING") == "1" else list(getattr(_user, "DATABASE_ROUTERS", [])))
 INSTALLED_APPS = [*_user.INSTALLED_APPS, "ledger"]
 for _name in ("CELERY_BROKER_URL", "BROKER_URL", "CELERY_BROKER_READ_URL", "CELERY_BROKER_WRITE_URL"):
     globals()[_name] = os.environ["REPRO_BROKER_URL"]  # the environment's CELERY_BROKER_URL wins in Celery anyway

@@ -10,11 +10,10 @@ from typing import Callable
 from packaging.version import InvalidVersion, Version
 
 from harness.compare import fmt_stat
-from harness.envs import ensure_env
 from harness.results import load_results, runs
 from harness.scenario import Scenario, all_scenarios
-from harness.sut.inspection import inspect_project, refusals
-from harness.sut.own_project import project_pins
+from harness.sut.inspection import refusals, unsupported
+from harness.sut.own_project import project_pins, read_project
 from harness.sut.user_project import UserProject
 
 REFUSED = 2  # the exit code when the project's settings name a host the harness must not reach
@@ -45,9 +44,8 @@ def diagnose(project: UserProject, say: Callable[[str], None]) -> Diagnosis:
     """Read the project's releases and settings and match them against every scenario and its stored results."""
     pinned = project_pins(project)
     unpinned = [name for name in ("kombu", "billiard", "django") if name not in pinned.pins]
-    env = ensure_env(pinned.python, pinned.pins, None, say, pinned.lines)
-    facts = inspect_project(project, env, pinned.pins)
-    refused = refusals(facts)
+    _, facts = read_project(project, pinned, say)
+    refused = [*refusals(facts), *unsupported(project, facts)]
     if refused:
         return Diagnosis(project.name, pinned.pins, unpinned, refused, [], [])
     record, release = {**project.describe(), **facts.as_record()}, pinned.pins["celery"]
@@ -68,8 +66,8 @@ def _upstream(scenario: Scenario, release: str) -> str | None:
 
 
 def check_command(scenario: Scenario, project: UserProject) -> str:
-    where = _shown_path(project.root)
-    return f"make scenario NAME={scenario.name} ARGS={shlex.quote('--project ' + where)}"
+    args = shlex.join(["--project", _shown_path(project.root), *project.options])
+    return f"make scenario NAME={scenario.name} ARGS={shlex.quote(args)}"
 
 
 def _shown_path(path: Path) -> str:

@@ -97,17 +97,18 @@ class TaskLog:
     def counts(self, prefix: str) -> LedgerCounts:
         done = self.entries(prefix)
         return LedgerCounts(len(done), len({e["id"] for e in done}), 0, len({e["pid"] for e in done}),
-                            sum(1 for e in done if e["state"] != "SUCCESS"), None,
+                            sum(1 for e in done if e["error"]), min((e["started"] or e["finished"] for e in done),
+                                                                    default=None),
                             max((e["finished"] for e in done), default=None))
 
     def rows(self, prefix: str) -> list[LedgerRow]:
-        return [LedgerRow(entry["task"].rsplit(".", 1)[-1], int(entry["id"].rsplit("-", 1)[1]), entry["finished"],
-                          entry["finished"], None, "" if entry["state"] == "SUCCESS" else entry["state"])
+        return [LedgerRow(entry["task"].rsplit(".", 1)[-1], int(entry["id"].rsplit("-", 1)[1]),
+                          entry["started"] or entry["finished"], entry["finished"], None, entry["error"])
                 for entry in self.entries(prefix)]
 
     def errors(self, prefix: str) -> dict[str, int]:
-        """Failed executions by Celery state (the file holds no exception message; the worker's log does)."""
-        return dict(Counter(f"{row.error}: a task of the project" for row in self.rows(prefix) if row.error))
+        """How many executions failed with each error ('Class: message', as the ledger writes it)."""
+        return dict(Counter(row.error for row in self.rows(prefix) if row.error))
 
 
 def burst_counts(conn: psycopg.Connection, prefix: str, task_log: TaskLog | None) -> LedgerCounts:

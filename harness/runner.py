@@ -81,8 +81,8 @@ def project_cell(scenario: Scenario, index: int, project: UserProject, stack: st
     if stack != "local":
         raise HarnessError("--project runs on the local stack only (a cell image is built from the harness's pins)")
     if task and not scenario.takes_own_task:
-        raise HarnessError(f"{scenario.name} measures what its own tasks do: --task is for scenarios that measure "
-                           "any task (conn_max_age, conn_leak, exception_leak, fork_inherited_conn)")
+        raise HarnessError(f"{scenario.name} does not take a project's own task: what it measures depends on its own "
+                           "tasks (docs/own-project.md lists the scenarios that take one)")
     workload = scenario.workload.with_task(*task) if task else None
     pinned = project_pins(project)
     name = f"{project.name}: {task[0].rsplit('.', 1)[-1]}" if task else project.name
@@ -176,7 +176,7 @@ def migrate_schemas(stack, cells: list[PreparedCell], logdir: Path) -> dict[Proj
 def migrate_schema(stack, cell: PreparedCell, name: str, logdir: Path) -> None:
     settings = build({"conn_max_age": 0, "pool": "solo", "concurrency": 1}, "schema migration")
     variables = project_variables(settings, stack.create_database(name), "redis://127.0.0.1:1/0", cell.code)
-    DjangoProject(cell.env, variables, logdir, cell.code).migrate()
+    DjangoProject(cell.env, {**variables, "REPRO_MIGRATING": "1"}, logdir, cell.code).migrate()
 
 
 def measure_cell(stack, scenario: Scenario, item: PlannedCell, cell: PreparedCell, schemas: dict[ProjectCode, str],

@@ -73,7 +73,7 @@ class Scenario:
     # why the bug can hit a user's project, from what its settings say (harness.sut.inspection.ProjectFacts
     # .as_record(), see harness.applicability); None: it cannot
     applies: Callable[[dict], str | None] = lambda project: None
-    takes_own_task: bool = True  # False: what is measured depends on what the scenario's own task does (no --task)
+    takes_own_task: bool = False  # True: what is measured holds for any task, so --task may send a project's own
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "probes", tuple(probes.resolve(p, f"scenario {self.name}") for p in self.probes))

@@ -184,6 +184,7 @@ def applies(project: dict) -> str | None:
 SCENARIO = Scenario(
     name="conn_leak",
     applies=applies,
+    takes_own_task=True,  # connections left after the burst, whatever the task does
     title="Idle and idle-in-transaction connections after a burst, teardown hooks compared",
     claim="The connection-leak guide: without a task_postrun teardown, idle and idle-in-transaction connections "
           "pile up until 'too many connections'; close_all() or close_old_connections() fixes it (not with "

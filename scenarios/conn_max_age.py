@@ -46,6 +46,7 @@ def applies(project: dict) -> str | None:
 SCENARIO = Scenario(
     name="conn_max_age",
     applies=applies,
+    takes_own_task=True,  # sessions per task, whatever the task does
     title="CONN_MAX_AGE ignored: a new Postgres session per task",
     claim="The #5483 fix page: broken up to 4.4.0rc4, fixed in 4.4.0rc5 (celery #5483, PR #4292).",
     services=("postgres", "redis"),

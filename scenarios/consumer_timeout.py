@@ -81,7 +81,6 @@ def applies(project: dict) -> str | None:
 SCENARIO = Scenario(
     name="consumer_timeout",
     applies=applies,
-    takes_own_task=False,  # it measures what its own tasks do: tasks longer than consumer_timeout
     title="RabbitMQ's consumer_timeout under tasks longer than it",
     claim="celery #6760, #6954: with task_acks_late, a task that runs longer than RabbitMQ's consumer_timeout "
           "(3.8.15+) ends in a channel error; it runs twice, or the worker stops consuming.",

@@ -245,6 +245,7 @@ def applies(project: dict) -> str | None:
 SCENARIO = Scenario(
     name="exception_leak",
     applies=applies,
+    takes_own_task=True,  # child memory per failing call, whatever the task does
     title="Prefork child memory growing with every failing task",
     claim="The #6023 fix page: tasks that raise leak their frame in the prefork child; fixed in 4.4.2 (celery #6023, "
           "PR #6024). Upstream: successor #8882 on 5.x up to 5.5, fixed in 5.6.0 (PR #9799).",

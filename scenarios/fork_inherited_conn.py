@@ -108,12 +108,14 @@ def assess(records: list[dict]) -> list[str]:
 
 def applies(project: dict) -> str | None:
     """Pool children forked from a parent that may hold a connection."""
-    return "prefork pool, whose children start from the parent's memory" if prefork(project) else None
+    return ("prefork pool: children inherit any connection the parent opened (the project's code at import, "
+            "in AppConfig.ready or worker_init)") if prefork(project) else None
 
 
 SCENARIO = Scenario(
     name="fork_inherited_conn",
     applies=applies,
+    takes_own_task=True,  # errors after the fork, whatever the task does
     title="Django connection opened in the worker parent, inherited across the prefork fork",
     claim="The #5483 fix page: a parent connection inherited by pool children breaks them (Bad file descriptor, "
           "connection already closed, hangs) or, when a child closes it, the parent; fix_django_db prevents it.",

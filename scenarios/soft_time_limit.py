@@ -101,7 +101,6 @@ def applies(project: dict) -> str | None:
 SCENARIO = Scenario(
     name="soft_time_limit",
     applies=applies,
-    takes_own_task=False,  # it measures what its own tasks do: a query interrupted by the time limit
     title="A time limit mid-query, and the next task on the same connection",
     claim="PR #9824 (5.6.0), citing Django #30646: with persistent connections a soft time limit that interrupts a "
           "query leaves the connection unusable, and the child's next task fails; closing per task avoids it.",

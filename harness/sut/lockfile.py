@@ -27,7 +27,8 @@ def pinned_versions(lines: list[str]) -> dict[str, str]:
 
 
 def _from_uv_lock(lock: Path) -> list[str]:
-    done = run_uv("export", "--frozen", "--no-hashes", "--no-dev", "--no-emit-project", "--no-header",
+    done = run_uv("export", "--frozen", "--no-hashes", "--no-dev", "--no-emit-project", "--no-emit-workspace",
+                  "--no-header",
                   "--format", "requirements-txt", "--project", str(lock.parent))
     if done.returncode != 0:
         raise HarnessError(f"cannot export {lock}: {last_line(done.stderr)}")
@@ -35,6 +36,7 @@ def _from_uv_lock(lock: Path) -> list[str]:
 
 
 def _from_poetry_lock(lock: Path) -> list[str]:
+    """Every package (Poetry 1.5+ records no groups in the lock, so development ones too; older locks: main)."""
     packages = tomllib.loads(lock.read_text())["package"]
     return [f"{package['name']}=={package['version']}" + (f" ; {package['markers']}"
                                                           if isinstance(package.get("markers"), str) else "")
@@ -42,6 +44,12 @@ def _from_poetry_lock(lock: Path) -> list[str]:
 
 
 def _from_requirements(lock: Path) -> list[str]:
-    """Its lines without comments, options and the project itself (-e ., paths)."""
-    lines = (line.split(" #", 1)[0].strip() for line in lock.read_text().splitlines())
-    return [line for line in lines if line and not line.startswith(("#", "-", ".", "/"))]
+    """Its lines and those of the files it includes (-r, relative to it), without comments, other options and the
+    project itself (-e ., paths)."""
+    found = []
+    for line in (line.split(" #", 1)[0].strip() for line in lock.read_text().splitlines()):
+        if line.startswith(("-r ", "--requirement ")):
+            found += _from_requirements(lock.parent / line.split(None, 1)[1])
+        elif line and not line.startswith(("#", "-", ".", "/")):
+            found.append(line)
+    return found

@@ -21,6 +21,7 @@ class UserProject:
     app: str  # the Celery app as MODULE:ATTR
     lock: Path  # its uv.lock, poetry.lock or requirements.txt
     python: str | None  # from .python-version, else chosen by the Celery release
+    options: tuple[str, ...] = ()  # --settings and --app as given, for the commands the harness suggests
 
     @property
     def name(self) -> str:
@@ -37,8 +38,9 @@ def find_project(root: Path, settings: str | None = None, app: str | None = None
     root = root.expanduser().resolve()
     if not root.is_dir():
         raise HarnessError(f"--project {root}: no such directory")
+    given = (*(("--settings", settings) if settings else ()), *(("--app", app) if app else ()))
     return UserProject(root, settings or _settings_from_manage(root), app or _app_from_celery_module(root),
-                       _lock_file(root), _python_version(root))
+                       _lock_file(root), _python_version(root), given)
 
 
 def _settings_from_manage(root: Path) -> str:

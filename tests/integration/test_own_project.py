@@ -66,6 +66,14 @@ def test_the_projects_own_task_is_counted_and_measured(results):
     assert 0.95 <= own["summary"]["sessions_per_task"] <= 1.05
 
 
+def test_a_project_with_two_databases_gets_every_table(results):
+    records = run_on_project("conn_max_age", ["5.7.0"], 50, ("orders.tasks.confirm_order", '["A-2"]'),
+                             SHOP_DEFAULT_DB="1")  # orders only on 'shop' by its router, the ledger on 'default'
+    own = records[f"{PROJECT}: confirm_order"]
+    assert own["summary"]["tasks_executed"] == 50 and own["summary"]["task_errors"] == 0
+    assert own["project"]["databases"]["default"]["engine"] == "django.db.backends.postgresql"
+
+
 def test_the_projects_hook_leaves_no_connection_behind(results):
     records = run_on_project("conn_leak", ["5.5.3 prefork"], 200)
     project, reference = records[PROJECT]["summary"], records["5.5.3 prefork"]["summary"]

@@ -8,7 +8,8 @@ import pytest
 from harness.applicability import broker, handlers, persistent_text
 from harness.errors import HarnessError
 from harness.paths import REPO_ROOT
-from harness.sut.inspection import ProjectFacts, check_runnable, refusals
+from harness.scenario import get_scenario
+from harness.sut.inspection import ProjectFacts, check_runnable, refusals, unsupported
 from harness.sut.lockfile import pinned_versions, requirement_lines
 from harness.sut.user_project import find_project
 from harness.uv import uv_reason
@@ -35,10 +36,12 @@ def test_poetry_lock_and_requirements_are_read(tmp_path):
                                           'markers = "sys_platform == \\"win32\\""\n')
     assert requirement_lines(tmp_path / "poetry.lock") == ["celery==5.4.0",
                                                            'pywin32==306 ; sys_platform == "win32"']
-    (tmp_path / "requirements.txt").write_text("# pinned\nCelery[redis]==5.6.2  # the worker\n-e .\nDjango_Extensions==3.2\n")
+    (tmp_path / "base.txt").write_text("kombu==5.6.1\n")
+    (tmp_path / "requirements.txt").write_text("# pinned\n-r base.txt\nCelery[redis]==5.6.2  # the worker\n-e .\n"
+                                               "Django_Extensions==3.2\n")
     lines = requirement_lines(tmp_path / "requirements.txt")
-    assert lines == ["Celery[redis]==5.6.2", "Django_Extensions==3.2"]
-    assert pinned_versions(lines) == {"celery": "5.6.2", "django-extensions": "3.2"}
+    assert lines == ["kombu==5.6.1", "Celery[redis]==5.6.2", "Django_Extensions==3.2"]
+    assert pinned_versions(lines) == {"kombu": "5.6.1", "celery": "5.6.2", "django-extensions": "3.2"}
 
 
 @pytest.mark.parametrize("files, message", [
@@ -61,9 +64,9 @@ def database(engine):
     return {"engine": engine, "conn_max_age": 60 if engine else 0, "conn_health_checks": False, "options": []}
 
 
-def facts(hosts, engine="django.db.backends.postgresql", default=""):
+def facts(hosts, engine="django.db.backends.postgresql", default="", settings_module="shopsite.settings.local"):
     databases = {"default": database(default), "shop": database(engine)}
-    return ProjectFacts({"celery": "5.5.3"}, "3.12", hosts, databases, {}, "redis", "", None)
+    return ProjectFacts({"celery": "5.5.3"}, "3.12", hosts, databases, {}, "redis", "", None, settings_module)
 
 
 def test_a_host_off_this_machine_is_refused_naming_the_setting():
@@ -112,11 +115,48 @@ def test_project_options_are_checked_before_anything_starts(args, message):
     assert done.returncode == 2 and message in done.stdout and len(done.stdout.strip().splitlines()) == 1
 
 
-def test_task_is_refused_where_the_workload_is_not_a_plain_burst():
-    done = harness("run", "broker_restart", "--project", str(SAMPLE), "--task", "orders.tasks.confirm_order")
-    assert done.returncode == 2 and "--task replaces the task of a plain burst" in done.stdout
+@pytest.mark.parametrize("name", ["soft_time_limit", "broker_restart"])
+def test_task_is_refused_where_the_scenario_measures_its_own_tasks(name):
+    done = harness("run", name, "--project", str(SAMPLE), "--task", "orders.tasks.confirm_order")
+    assert done.returncode == 2 and f"{name} does not take a project's own task" in done.stdout
 
 
-def test_task_is_refused_where_the_scenario_measures_its_own_tasks():
-    done = harness("run", "soft_time_limit", "--project", str(SAMPLE), "--task", "orders.tasks.confirm_order")
-    assert done.returncode == 2 and "soft_time_limit measures what its own tasks do" in done.stdout
+@pytest.mark.parametrize("name", ["broker_restart", "redis_visibility"])
+def test_only_a_plain_burst_can_send_a_projects_task(name):
+    with pytest.raises(HarnessError, match="--task replaces the task of a plain burst"):
+        get_scenario(name).workload.with_task("orders.tasks.confirm_order", "[]")
+    assert get_scenario("conn_leak").workload.with_task("orders.tasks.confirm_order", "[1]").own_tasks == {
+        "orders.tasks.confirm_order"}
+
+
+def test_a_project_choosing_its_settings_itself_or_shadowing_the_ledger_is_refused(tmp_path):
+    project = find_project(SAMPLE)
+    assert unsupported(project, facts([])) == []
+    [line] = unsupported(project, facts([], settings_module="shopsite.settings.prod"))
+    assert line.startswith("its code sets DJANGO_SETTINGS_MODULE to shopsite.settings.prod itself")
+    shadowing = find_project(SAMPLE)
+    object.__setattr__(shadowing, "root", tmp_path)
+    (tmp_path / "ledger").mkdir()
+    assert unsupported(shadowing, facts([])) == ["its ledger would shadow the harness's own module of that name"]
+
+
+def inspected_hosts(**settings):
+    sys.path.insert(0, str(REPO_ROOT / "django_project"))
+    try:
+        from celery_repro_inspect import settings_hosts
+    finally:
+        sys.path.pop(0)
+    module = type("settings", (), settings)
+    return list(settings_hosts(module, sorted(settings)))
+
+
+def test_the_inspection_finds_hosts_in_urls_and_host_names_but_not_in_local_caches():
+    assert inspected_hosts(
+        EMAIL_HOST="smtp.example.com", REDIS_HOSTS=["cache-1:6379", "127.0.0.1"], SENTRY_DSN="https://k@o1.ingest.io/1",
+        DATABASES={"shop": {"HOST": "db.internal", "NAME": "shop"}},
+        CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "snowflake"},
+                "redis": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": "redis://cache-2:6379/1"}},
+        ELASTICSEARCH={"default": {"hosts": {"es.internal:9200"}}}, TIME_ZONE="UTC") == [
+        ("CACHES['redis']['LOCATION']", "cache-2"), ("DATABASES['shop']['HOST']", "db.internal"),
+        ("ELASTICSEARCH['default']['hosts'][0]", "es.internal"), ("EMAIL_HOST", "smtp.example.com"),
+        ("REDIS_HOSTS[0]", "cache-1"), ("REDIS_HOSTS[1]", "127.0.0.1"), ("SENTRY_DSN", "o1.ingest.io")]

@@ -23,6 +23,8 @@ DATABASES = {
         "OPTIONS": {"application_name": "shop"},
     },
 }
+if os.environ.get("SHOP_DEFAULT_DB") == "1":  # a second database, as sites with sessions or auth elsewhere have
+    DATABASES["default"] = {**DATABASES["shop"], "NAME": "shop_default", "CONN_MAX_AGE": 0}
 DATABASE_ROUTERS = ["shopsite.routers.ShopRouter"]
 
 # orders.signals closes every connection after each task unless this is off

@@ -87,7 +87,7 @@ def measured_lines(scenario: Scenario, root: Path, release: str) -> list[str]:
         reference = [r for r in records if not r.get("project")]
         same = same or [r for r in reference if r["pins"].get("celery") == release]
         series = series or [r for r in reference if _series(r["pins"].get("celery")) == _series(release)]
-    lines = [f"measured on this project: {_measured(own)}"] if own else []
+    lines = [f"measured on this project, cell {own['cell']['name']!r}: {_measured(own)}"] if own else []
     reference = same or series
     label = f"celery {release}" if same else f"celery {_series(release)}.x"
     lines += [f"measured on {label}, cell {r['cell']['name']!r}: {_measured(r)}" for r in reference]

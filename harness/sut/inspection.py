@@ -11,6 +11,7 @@ from typing import Any
 from harness.envs import CellEnv
 from harness.errors import HarnessError, last_line
 from harness.paths import DJANGO_PROJECT
+from harness.reaper import run_recorded
 from harness.sut.user_project import UserProject
 
 INSPECT_TIMEOUT_S = 120
@@ -61,9 +62,8 @@ def inspect_project(project: UserProject, env: CellEnv, pins: dict[str, str]) ->
                  "DJANGO_SETTINGS_MODULE": project.settings, "REPRO_CELERY_APP": project.app,
                  "PYTHONDONTWRITEBYTECODE": "1"}
     try:
-        done = subprocess.run([str(env.python), str(DJANGO_PROJECT / "celery_repro_inspect.py"), project.settings],
-                              cwd=project.root, env=variables, capture_output=True, text=True,
-                              timeout=INSPECT_TIMEOUT_S)
+        done = run_recorded([str(env.python), str(DJANGO_PROJECT / "celery_repro_inspect.py"), project.settings],
+                            INSPECT_TIMEOUT_S, cwd=project.root, env=variables)
     except subprocess.TimeoutExpired:
         raise HarnessError(f"reading the settings of {project.name} took more than {INSPECT_TIMEOUT_S} s") from None
     if done.returncode != 0:
@@ -112,7 +112,9 @@ def unsupported(project: UserProject, facts: ProjectFacts) -> list[str]:
 
 def check_runnable(project: UserProject, facts: ProjectFacts) -> None:
     """A one-line error for a project the harness must not or cannot run."""
-    problems = [*refusals(facts), *unsupported(project, facts)]
-    if problems:
-        more = f" ({len(problems) - 1} more: harness doctor lists them)" if len(problems) > 1 else ""
-        raise HarnessError(f"{project.name} refused: {problems[0]}{more}")
+    hosts, problems = refusals(facts), unsupported(project, facts)
+    if hosts or problems:
+        advice = "; point it at this machine for the run, as a local setup does" if hosts else ""
+        more = len(hosts) + len(problems) - 1
+        raise HarnessError(f"{project.name} refused: {[*hosts, *problems][0]}{advice}"
+                           + (f" ({more} more: harness doctor lists them)" if more else ""))

@@ -103,7 +103,8 @@ def test_doctor_lists_the_claims_that_apply_with_what_was_measured(conn_max_age)
     lines = done.stdout.splitlines()
     assert lines[0].startswith(f"{PROJECT}: celery 5.5.3, ")
     assert "conn_max_age applies: CONN_MAX_AGE=60 on 'shop'" in lines
-    assert any(line.startswith("  measured on this project: ") and "sessions_per_task" in line for line in lines)
+    assert any(line.startswith("  measured on this project, cell 'sample_project") and "sessions_per_task" in line
+               for line in lines)
     assert any(line.startswith("  measured on celery 5.5.3, cell '5.5.3': fixed") for line in lines)
     assert "ARGS='--project tests/sample_project'" in done.stdout
     assert lines[-1] == "does not apply to these settings: consumer_timeout, soft_time_limit"

@@ -77,7 +77,7 @@ class DjangoProject:
     def run(self, *args: str) -> str:
         """Run one of the harness's scripts (or `-m module`) with the cell's Python in the project's directory; its
         stdout, or a one-line error."""
-        what = " ".join(Path(arg).name for arg in args[:2])
+        what = " ".join(args[1:3] if args[0] == "-m" else [Path(args[0]).name])  # "django migrate", "dispatch.py"
         try:
             done = run_recorded([str(self.env.python), *args], SCRIPT_TIMEOUT_S, cwd=self.code.app_dir,
                                 env={**os.environ, **self.variables})

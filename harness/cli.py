@@ -152,7 +152,8 @@ def run(
     celery_app: Optional[str] = typer.Option(None, "--app", help="with --project: its Celery app as MODULE:ATTR "
                                              "(default: found in a package's celery.py)"),
     task: Optional[str] = typer.Option(None, "--task", help="with --project: one of its tasks (dotted name) to send "
-                                       "in place of the scenario's task, where the scenario takes one (docs/own-project.md)"),
+                                       "in place of the scenario's task, where the scenario takes one "
+                                       "(docs/own-project.md)"),
     task_args: str = typer.Option("[]", "--args", help="with --task: its arguments as JSON, a list or an object "
                                   "of keyword arguments"),
 ) -> None:

@@ -145,7 +145,8 @@ def prepared_cell(item: PlannedCell, say: Callable[[str], None]) -> PreparedCell
         env, facts = project_env(item.project, item.project_pins, say)
         cell = PreparedCell(env, project_code(item.project, facts), facts.as_record())
     env = cell.env
-    what = f", patched with {env.patch.name}" if env.patch else f", from {item.project.lock.name}" if item.project else ""
+    what = (f", patched with {env.patch.name}" if env.patch else
+            f", from {item.project.lock.name}" if item.project else "")
     say(f"env {item.cell.name}: Python {env.python_version}{what}, {'cached' if env.reused else 'built'} in "
         f"{time.monotonic() - started:.1f}s")
     return cell

@@ -105,8 +105,8 @@ def unsupported(project: UserProject, facts: ProjectFacts) -> list[str]:
     problems += [f"DATABASES[{alias!r}] uses {db['engine']}, which the harness cannot point at its own servers"
                  for alias, db in facts.databases.items()
                  if db["engine"] and not is_postgres(db["engine"]) and not db["engine"].endswith("dummy")]
-    problems += [f"its {name} would shadow the harness's own module of that name"
-                 for name in HARNESS_MODULES if (project.root / name).exists() or (project.root / f"{name}.py").exists()]
+    problems += [f"its {name} would shadow the harness's own module of that name" for name in HARNESS_MODULES
+                 if (project.root / name).exists() or (project.root / f"{name}.py").exists()]
     return problems
 
 

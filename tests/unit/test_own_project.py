@@ -24,6 +24,12 @@ def test_the_sample_project_is_found_from_its_manage_py_and_celery_module():
     assert project.lock.name == "uv.lock" and project.python == "3.12"
 
 
+def test_settings_and_app_given_win_and_are_kept_for_the_suggested_commands():
+    project = find_project(SAMPLE, "shopsite.settings.base", "shopsite.celery:app")
+    assert project.settings == "shopsite.settings.base"
+    assert project.options == ("--settings", "shopsite.settings.base", "--app", "shopsite.celery:app")
+
+
 def test_its_uv_lock_pins_what_it_declares():
     versions = pinned_versions(requirement_lines(SAMPLE / "uv.lock"))
     assert versions["celery"] == "5.5.3" and versions["django"] == "5.2.8" and versions["psycopg"] == "3.2.12"

@@ -60,7 +60,7 @@ def settings_hosts(settings, names):
 
 
 def is_local(host):
-    """A host on this machine: loopback, or '' (a socket path). (harness.sut.inspection.is_local says the same.)"""
+    """A host on this machine: loopback, or '' (a socket path)."""
     return host in ("", "localhost", "::1") or host.startswith("127.")
 
 
@@ -86,16 +86,16 @@ def main():
     os.environ["DJANGO_SETTINGS_MODULE"] = settings_module
     settings = importlib.import_module(settings_module)
     names = [name for name in dir(settings) if name.isupper() and name not in INBOUND]
-    hosts = [{"setting": path, "host": host} for path, host in settings_hosts(settings, names)]
+    hosts = [{"setting": path, "host": host, "local": is_local(host)} for path, host in settings_hosts(settings, names)]
     databases = {alias: {"engine": database.get("ENGINE", ""), "conn_max_age": database.get("CONN_MAX_AGE", 0),
                          "conn_health_checks": database.get("CONN_HEALTH_CHECKS", False),
                          "options": sorted(database.get("OPTIONS", {}))}
                  for alias, database in getattr(settings, "DATABASES", {}).items()}
     app = project_app()
     conf = {key: app.conf.get(key) for key in CELERY_KEYS}
-    hosts += [{"setting": "Celery app " + path, "host": host} for key in ("broker_url", "result_backend")
-              for path, host in hosts_in(key, app.conf.get(key) or "")]
-    found = signal_receivers(app) if all(is_local(h["host"]) for h in hosts) else None
+    hosts += [{"setting": "Celery app " + path, "host": host, "local": is_local(host)}
+              for key in ("broker_url", "result_backend") for path, host in hosts_in(key, app.conf.get(key) or "")]
+    found = signal_receivers(app) if all(h["local"] for h in hosts) else None
     print(json.dumps({"hosts": hosts, "databases": databases, "celery": conf,
                       "broker_scheme": urlsplit(str(app.conf.get("broker_url") or "")).scheme,
                       "result_backend": str(app.conf.get("result_backend") or ""),

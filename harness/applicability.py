@@ -2,10 +2,18 @@
 from __future__ import annotations
 
 
+def is_postgres(engine: str) -> bool:
+    """A Django database ENGINE of PostgreSQL (Django's own, or a backend built on it)."""
+    return "postgresql" in engine
+
+
+def postgres_databases(project: dict) -> dict[str, dict]:
+    return {alias: db for alias, db in project["databases"].items() if is_postgres(db["engine"])}
+
+
 def persistent_aliases(project: dict) -> dict[str, object]:
     """Postgres aliases that keep connections between requests or tasks: alias -> CONN_MAX_AGE (None: unlimited)."""
-    return {alias: db["conn_max_age"] for alias, db in project["databases"].items()
-            if "postgresql" in db["engine"] and db["conn_max_age"] != 0}
+    return {alias: db["conn_max_age"] for alias, db in postgres_databases(project).items() if db["conn_max_age"] != 0}
 
 
 def persistent_text(project: dict) -> str | None:

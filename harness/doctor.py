@@ -87,6 +87,8 @@ def measured_lines(scenario: Scenario, root: Path, release: str) -> list[str]:
         reference = [r for r in records if not r.get("project")]
         same = same or [r for r in reference if r["pins"].get("celery") == release]
         series = series or [r for r in reference if _series(r["pins"].get("celery")) == _series(release)]
+        if own and same:
+            break
     lines = [f"measured on this project, cell {own['cell']['name']!r}: {_measured(own)}"] if own else []
     reference = same or series
     label = f"celery {release}" if same else f"celery {_series(release)}.x"

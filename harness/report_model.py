@@ -9,6 +9,7 @@ from typing import Any, Optional
 from harness.compare import agreement, claim_status, claim_text, fmt_stat, significance
 from harness.scenario import all_scenarios
 from harness.settings import GROUPS
+from harness.applicability import postgres_databases
 
 FIXED_COLUMNS = ("cell", "celery", "python")
 CLAIM_COLUMNS = ("claim (source)", "cell", "expected", "measured", "number", "status", "result file")
@@ -158,7 +159,7 @@ def project_text(project: dict) -> str:
     harness sets only the pool, concurrency and servers)."""
     databases = ", ".join(f"{alias}: CONN_MAX_AGE {_value_text(db['conn_max_age'])}, health checks "
                           f"{'on' if db['conn_health_checks'] else 'off'}"
-                          for alias, db in project["databases"].items() if "postgresql" in db["engine"])
+                          for alias, db in postgres_databases(project).items())
     celery = ", ".join(f"{name} {_value_text(value)}" for name, value in project["celery"].items()
                        if value not in (None, {}, []))
     hooks = "; ".join(f"{signal}: {', '.join(names)}" for signal, names in (project.get("receivers") or {}).items()

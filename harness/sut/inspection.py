@@ -8,6 +8,7 @@ import subprocess
 from dataclasses import dataclass
 from typing import Any
 
+from harness.applicability import is_postgres
 from harness.envs import CellEnv
 from harness.errors import HarnessError, last_line
 from harness.paths import DJANGO_PROJECT
@@ -22,17 +23,13 @@ REPLACED = ("DATABASES", "CACHES", "CELERY_BROKER_URL", "BROKER_URL", "CELERY_BR
 HARNESS_MODULES = ("ledger", "celery_repro_settings", "celery_repro_app", "celery_repro_inspect")
 
 
-def is_postgres(engine: str) -> bool:
-    return "postgresql" in engine
-
-
 @dataclass(frozen=True)
 class ProjectFacts:
     """A project's pinned releases and its configuration as its own code sets it."""
 
     pins: dict[str, str]
     python: str
-    hosts: list[dict]  # {"setting": "DATABASES['shop']['HOST']", "host": "127.0.0.1"}
+    hosts: list[dict]  # {"setting": "DATABASES['shop']['HOST']", "host": "127.0.0.1", "local": true}
     databases: dict[str, dict]  # alias -> engine, conn_max_age, conn_health_checks, options
     celery: dict[str, Any]  # the app's settings that scenarios depend on
     broker_scheme: str
@@ -79,18 +76,13 @@ def inspect_project(project: UserProject, env: CellEnv, pins: dict[str, str]) ->
                            f"{last_line(done.stdout)})") from None
 
 
-def is_local(host: str) -> bool:
-    """A host on this machine: loopback, or '' (a socket path)."""
-    return host in ("", "localhost", "::1") or host.startswith("127.")
-
-
 def refusals(facts: ProjectFacts) -> list[str]:
     """Why the harness must not run this project, one line per setting: any host not on this machine (the harness
     replaces the connection settings it knows, but the project's code may read them itself)."""
     return [f"{found['setting']} names {found['host']}, which is not this machine: "
             + ("the harness replaces it, but the project's code may read it first"
                if found["setting"].startswith(REPLACED) else "the harness cannot point it at its own servers")
-            for found in facts.hosts if not is_local(found["host"])]
+            for found in facts.hosts if not found["local"]]
 
 
 def unsupported(project: UserProject, facts: ProjectFacts) -> list[str]:

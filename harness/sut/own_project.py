@@ -68,4 +68,4 @@ def project_code(project: UserProject, facts: ProjectFacts) -> ProjectCode:
     if "://" in facts.result_backend and urlsplit(facts.result_backend).hostname:
         variables["CELERY_RESULT_BACKEND"] = "cache+memory://"
     return ProjectCode(project.root, "celery_repro_settings", project.app, (project.root, DJANGO_PROJECT),
-                       (facts.ledger_alias,), variables)
+                       facts.ledger_alias, variables)

@@ -20,13 +20,13 @@ SCRIPT_TIMEOUT_S = 300  # migrate, dispatch, queue depth: none should take minut
 @dataclass(frozen=True)
 class ProjectCode:
     """Where a cell's code lives and how it is loaded: its directory, Python path, settings module and Celery app,
-    the database aliases to migrate, and environment of its own (a user's project: the broker)."""
+    the database alias to migrate, and environment of its own (a user's project: the broker)."""
 
     app_dir: Path
     settings: str
     app: str
     pythonpath: tuple[Path, ...]
-    databases: tuple[str, ...] = ("default",)
+    database: str = "default"
     variables: dict[str, str] = field(default_factory=dict, hash=False)
 
     def environment(self, broker_url: str) -> dict[str, str]:
@@ -88,8 +88,7 @@ class DjangoProject:
         return done.stdout
 
     def migrate(self) -> None:
-        for alias in self.code.databases:
-            self.run("-m", "django", "migrate", "--noinput", "-v", "0", "--database", alias)
+        self.run("-m", "django", "migrate", "--noinput", "-v", "0", "--database", self.code.database)
 
     def dispatch(self, tasks: list[str], count: int, prefix: str, start: int = 0, interleave: bool = False,
                  call: tuple[str, str] = ("", "[]")) -> dict:

@@ -113,8 +113,8 @@ class Burst(Workload):
                 dispatches.append(self._dispatch(run, [task], look - (sent - phase_start), sent))
                 sent = phase_start + look
                 drained = self._drain(run, ledger, sent, planned)
-                rows = burst_rows(ledger, run.prefix, run.task_log)
-                interval = stop.estimate(run, rows, task, level) if drained else None
+                interval = stop.estimate(run, burst_rows(ledger, run.prefix, run.task_log), task, level) \
+                    if drained else None
                 decided = side(*interval, stop.threshold) if interval else None
                 if decided or not drained:
                     break

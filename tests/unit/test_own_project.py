@@ -76,10 +76,10 @@ def facts(hosts, engine="django.db.backends.postgresql", default="", settings_mo
 
 
 def test_a_host_off_this_machine_is_refused_naming_the_setting():
-    found = refusals(facts([{"setting": "DATABASES['shop']['HOST']", "host": "db.internal"},
-                            {"setting": "EMAIL_HOST", "host": "smtp.example.com"},
-                            {"setting": "CELERY_BROKER_URL", "host": "127.0.0.1"},
-                            {"setting": "SENTRY_DSN", "host": "localhost"}]))
+    found = refusals(facts([{"setting": "DATABASES['shop']['HOST']", "host": "db.internal", "local": False},
+                            {"setting": "EMAIL_HOST", "host": "smtp.example.com", "local": False},
+                            {"setting": "CELERY_BROKER_URL", "host": "127.0.0.1", "local": True},
+                            {"setting": "SENTRY_DSN", "host": "localhost", "local": True}]))
     assert found == ["DATABASES['shop']['HOST'] names db.internal, which is not this machine: the harness replaces "
                      "it, but the project's code may read it first",
                      "EMAIL_HOST names smtp.example.com, which is not this machine: the harness cannot point it at "
@@ -146,12 +146,23 @@ def test_a_project_choosing_its_settings_itself_or_shadowing_the_ledger_is_refus
     assert unsupported(shadowing, facts([])) == ["its ledger would shadow the harness's own module of that name"]
 
 
-def inspected_hosts(**settings):
+def inspection_script():
     sys.path.insert(0, str(REPO_ROOT / "django_project"))
     try:
-        from celery_repro_inspect import settings_hosts
+        import celery_repro_inspect
     finally:
         sys.path.pop(0)
+    return celery_repro_inspect
+
+
+def test_a_host_is_local_only_on_loopback_or_a_socket():
+    is_local = inspection_script().is_local
+    assert all(map(is_local, ["127.0.0.1", "127.0.1.1", "localhost", "::1", ""]))
+    assert not any(map(is_local, ["db.internal", "10.0.0.5", "localhost.example.com", "0.0.0.0"]))
+
+
+def inspected_hosts(**settings):
+    settings_hosts = inspection_script().settings_hosts
     module = type("settings", (), settings)
     return list(settings_hosts(module, sorted(settings)))
 
